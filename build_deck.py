@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Command line for build_deck: turns Markdown flashcards into an Anki package."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from deckbuilder import __version__
+from deckbuilder.build import BuildOptions, BuildResult, build
+from deckbuilder.config import slugify
+from deckbuilder.errors import BuildError
+
+HERE = Path(__file__).resolve().parent
+
+EPILOG = """\b
+Examples:
+  python build_deck.py                          build the bundled Keras deck
+  python build_deck.py --check --strict         validate only, warnings fail (CI)
+  python build_deck.py --cards ~/my-cards --media ~/my-cards/media -o my.apkg
+"""
+
+
+@click.command(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--cards",
+    "cards_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=HERE / "cards",
+    show_default="cards/ next to build_deck.py",
+    help="Folder of Markdown card files.",
+)
+@click.option(
+    "--media",
+    "media_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=HERE / "media",
+    show_default="media/ next to build_deck.py",
+    help="Folder of images the cards use.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the .apkg.  [default: the deck's name, e.g. keras-interview-questions.apkg]",
+)
+@click.option("--deck-name", default=None, help="Deck name to use instead of the one in deck.yaml.")
+@click.option("--check", "check_only", is_flag=True, help="Validate every card and report; write nothing.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
+@click.version_option(__version__, prog_name="build_deck")
+def main(
+    cards_dir: Path,
+    media_dir: Path,
+    output: Path | None,
+    deck_name: str | None,
+    check_only: bool,
+    strict: bool,
+    quiet: bool,
+) -> None:
+    """Build an Anki deck (.apkg) from a folder of Markdown flashcards.
+
+    Each card file has YAML front matter with a stable id, the question as its first
+    '# ' heading and the answer below, with key terms marked {{c1::like this}}.
+    """
+    options = BuildOptions(cards_dir, media_dir, output, deck_name, check_only, strict)
+    if not check_only and output is None:
+        options = _with_default_output(options)
+    try:
+        result = build(options)
+    except BuildError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        errors = sum(p.severity == "error" for p in exc.problems) or len(exc.problems)
+        click.echo(f"build_deck: {errors} problem(s); nothing was written", err=True)
+        sys.exit(1)
+    for problem in result.warnings:
+        click.echo(str(problem), err=True)
+    if not quiet:
+        _print_summary(result)
+
+
+def _with_default_output(options: BuildOptions) -> BuildOptions:
+    from dataclasses import replace
+
+    from deckbuilder.config import load_config
+    from deckbuilder.errors import Report
+
+    name = options.deck_name or load_config(options.cards_dir, Report(options.cards_dir)).name
+    return replace(options, output=Path(f"{slugify(name)}.apkg"))
+
+
+def _print_summary(result: BuildResult) -> None:
+    if result.summary is None:
+        click.echo(f"checked {len(result.rendered)} card files: no errors")
+        return
+    s = result.summary
+    click.echo(f"wrote {result.output}: {s.notes} notes, {s.cards} cards, {s.media} media files")
+    changes = result.changes
+    if changes is None or changes.first_build:
+        return
+    click.echo(
+        f"changes since the previous build: {len(changes.added)} added, {len(changes.changed)} changed, "
+        f"{len(changes.removed)} removed, {len(changes.unchanged)} unchanged"
+    )
+    for label, ids in (("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)):
+        for card_id in ids:
+            click.echo(f"  {label}: {card_id}")
+    if changes.removed:
+        click.echo("Anki keeps removed cards on import; to delete them, search the browser for:")
+        click.echo(f"  {changes.removed_search()}")
+
+
+if __name__ == "__main__":
+    main()

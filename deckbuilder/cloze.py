@@ -1,0 +1,136 @@
+"""Find Anki cloze deletions in Markdown and swap them for markers that survive rendering.
+
+Markdown and Pygments would mangle ``{{c1::...}}`` (split it across token spans, escape
+it, treat ``_`` as emphasis), so each cloze is replaced by two private-use characters
+before rendering and turned back into cloze syntax (or an emphasised term) afterwards.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+# One code point per cloze occurrence (Supplementary Private Use Area-A), so a marker
+# is a single character wherever it ends up: in prose, in a code token, in an attribute.
+OPEN_BASE = 0xF0000
+OPEN_LIMIT = 0xFFFFD
+CLOSE = "\ue003"
+MARKERS = re.compile(f"[{chr(OPEN_BASE)}-{chr(OPEN_LIMIT)}{CLOSE}]")
+# Anki ignores cloze numbers above 500 when it assigns card ordinals.
+MAX_NUMBER = 500
+
+_TOKEN = re.compile(r"\{\{c(\d+)::|\}\}|::")
+_VALID_OPEN = re.compile(r"\{\{c\d+::")
+_LOOKALIKE = re.compile(r"\{\{?\s*[cC]\s*\d*\s*:{1,2}")
+
+
+@dataclass(frozen=True)
+class Cloze:
+    """One ``{{cN::text::hint}}`` occurrence; ``text`` stays in the marked-up source."""
+
+    number: int
+    hint: str
+    line: int
+
+
+@dataclass
+class ClozeProblem:
+    line: int
+    message: str
+
+
+class ClozeTable:
+    """Every cloze of one card, indexed by its open marker."""
+
+    def __init__(self) -> None:
+        self.clozes: list[Cloze] = []
+
+    def add(self, cloze: Cloze) -> str:
+        index = len(self.clozes)
+        if OPEN_BASE + index > OPEN_LIMIT:
+            raise ValueError("too many clozes")
+        self.clozes.append(cloze)
+        return chr(OPEN_BASE + index)
+
+    def numbers(self) -> list[int]:
+        return sorted({c.number for c in self.clozes})
+
+    def to_anki(self, rendered: str) -> str:
+        """Markers -> ``{{cN::...::hint}}``, with ``::``/``}}`` inside escaped so Anki does not split them."""
+        rendered = rendered.replace("::", ":&#58;").replace("}}", "}&#125;")
+        closers: list[str] = []
+
+        def swap(match: re.Match) -> str:
+            char = match.group()
+            if char == CLOSE:
+                return closers.pop() if closers else ""
+            cloze = self.clozes[ord(char) - OPEN_BASE]
+            hint = html.escape(cloze.hint, quote=False).replace("::", ":&#58;").replace("}}", "}&#125;")
+            closers.append(f"::{hint}}}}}" if hint else "}}")
+            return f"{{{{c{cloze.number}::"
+
+        return MARKERS.sub(swap, rendered)
+
+    @staticmethod
+    def to_terms(rendered: str) -> str:
+        """Markers -> an emphasised key term, for the question/answer card."""
+        return MARKERS.sub(lambda m: "</span>" if m.group() == CLOSE else '<span class="term">', rendered)
+
+
+def strip_clozes(text: str) -> str:
+    """Source text with cloze markup replaced by the hidden text (for checks such as ast.parse)."""
+    return MARKERS.sub("", mark_clozes(text, 1, ClozeTable(), [])[0])
+
+
+def mark_clozes(
+    text: str, first_line: int, table: ClozeTable, problems: list[ClozeProblem], unclosed_hint: str = ""
+) -> tuple[str, bool]:
+    """Replace cloze syntax with markers; returns the text and whether a cloze was left open."""
+    out: list[str] = []
+    stack: list[list] = []  # [start offset in out, number, hint_start or None, line]
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token == "::":
+            if stack and stack[-1][2] is None:
+                out.append(text[pos : match.start()])
+                stack[-1][2] = len(out)
+                pos = match.end()
+            continue
+        out.append(text[pos : match.start()])
+        pos = match.end()
+        line = first_line + text.count("\n", 0, match.start())
+        if token == "}}":
+            if not stack:
+                out.append(token)
+                continue
+            start, number, hint_at, open_line = stack.pop()
+            hint = "".join(out[hint_at:]).strip() if hint_at is not None else ""
+            body = out[start + 1 : hint_at] if hint_at is not None else out[start + 1 :]
+            inner = "".join(body)
+            del out[start:]
+            if not MARKERS.sub("", inner).strip():
+                problems.append(
+                    ClozeProblem(open_line, f"empty cloze {{{{c{number}::}}}}: put the hidden text after '::'")
+                )
+            out.append(table.add(Cloze(number, hint, open_line)) + inner + CLOSE)
+            continue
+        number = int(match.group(1))
+        if not 1 <= number <= MAX_NUMBER:
+            problems.append(ClozeProblem(line, f"cloze number c{number} is out of range; use c1 to c{MAX_NUMBER}"))
+            number = max(1, min(number, MAX_NUMBER))
+        stack.append([len(out), number, None, line])
+        out.append("")  # placeholder for the open marker
+    out.append(text[pos:])
+    for _start, number, _hint, line in stack:
+        problems.append(
+            ClozeProblem(
+                line, f"cloze {{{{c{number}::... is not closed{unclosed_hint}: add '}}}}' after the hidden text"
+            )
+        )
+    for match in _LOOKALIKE.finditer(text):
+        if not _VALID_OPEN.match(text, match.start()):
+            line = first_line + text.count("\n", 0, match.start())
+            problems.append(ClozeProblem(line, f"malformed cloze '{match.group()}'; did you mean '{{{{c1::...}}}}'?"))
+    return "".join(out), bool(stack)

@@ -1,0 +1,80 @@
+"""The deck's own settings, read from ``deck.yaml`` in the cards folder."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import Report
+
+CONFIG_NAME = "deck.yaml"
+KNOWN_KEYS = {"name", "description", "id", "namespace", "tag"}
+
+
+@dataclass(frozen=True)
+class DeckConfig:
+    """Name, description and the identity (deck id, GUID namespace) of a deck."""
+
+    name: str
+    description: str
+    deck_id: int
+    namespace: str
+    tag: str
+
+
+def slugify(text: str) -> str:
+    """Lowercase words joined by dashes, usable as an Anki tag."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "deck"
+
+
+def _default_name(cards_dir: Path) -> str:
+    folder = cards_dir.resolve()
+    if folder.name.lower() == "cards" and folder.parent.name:
+        folder = folder.parent
+    return folder.name.replace("-", " ").replace("_", " ").strip().title() or "Deck"
+
+
+def _derived_id(name: str) -> int:
+    # Only used without a deck.yaml: stable for a given name, in Anki's id range.
+    return 1 << 30 | int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") >> 2
+
+
+def load_config(cards_dir: Path, report: Report) -> DeckConfig:
+    """Read deck.yaml, falling back to defaults derived from the folder name."""
+    path = cards_dir / CONFIG_NAME
+    data: dict = {}
+    if path.is_file():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
+            report.error(path, line, f"deck config is not valid YAML: {_first_line(exc)}")
+            loaded = {}
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            report.error(path, 1, "deck config must be a mapping of keys to values")
+            loaded = {}
+        data = loaded
+        for key in sorted(set(map(str, data)) - KNOWN_KEYS):
+            report.warning(path, 1, f"unknown key '{key}' (known: {', '.join(sorted(KNOWN_KEYS))})")
+    name = str(data.get("name") or _default_name(cards_dir)).strip()
+    deck_id = data.get("id", _derived_id(name))
+    if not isinstance(deck_id, int) or isinstance(deck_id, bool) or not 1 <= deck_id < 1 << 63:
+        report.error(path, 1, f"'id' must be a positive integer, not {deck_id!r}")
+        deck_id = _derived_id(name)
+    namespace = str(data.get("namespace") or uuid.uuid5(uuid.NAMESPACE_URL, f"build_deck:{name}"))
+    tag = str(data.get("tag") or slugify(name))
+    if not re.fullmatch(r"[\w:-]+", tag):
+        report.error(path, 1, f"'tag' must be one Anki tag without spaces, not {tag!r}")
+        tag = slugify(name)
+    return DeckConfig(name, str(data.get("description") or ""), deck_id, namespace, tag)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

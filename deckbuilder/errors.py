@@ -1,0 +1,54 @@
+"""Problems found in the sources, each tied to a file and line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One error or warning, printed as ``path:line: severity: message``."""
+
+    path: str
+    line: int
+    severity: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass
+class Report:
+    """Collects every problem of a run so all of them can be shown at once."""
+
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def _where(self, path: Path | str) -> str:
+        path = Path(path)
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def error(self, path: Path | str, line: int, message: str) -> None:
+        self.problems.append(Problem(self._where(path), line, "error", message))
+
+    def warning(self, path: Path | str, line: int, message: str) -> None:
+        self.problems.append(Problem(self._where(path), line, "warning", message))
+
+    def has_errors(self, strict: bool = False) -> bool:
+        return any(p.severity == "error" or strict for p in self.problems)
+
+    def sorted(self) -> list[Problem]:
+        return sorted(set(self.problems))
+
+
+class BuildError(Exception):
+    """Raised when the sources have errors; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems

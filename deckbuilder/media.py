@@ -1,0 +1,91 @@
+"""Resolve image references to files in the media folder and name them for Anki."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+MAX_MEDIA_BYTES = 10 << 20
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class MediaError(ValueError):
+    """A reference that cannot be packaged; the message says why."""
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A media file as packaged: its flat, content-hashed name and where it comes from."""
+
+    name: str
+    source: Path
+
+
+def packaged_name(relative: str, content: bytes) -> str:
+    """Flat, Anki-safe and unique per content: ``diagrams/a b.svg`` -> ``diagrams-a-b-1a2b3c4d.svg``.
+
+    The content hash keeps an edited image from being skipped (or renamed) by Anki's
+    importer, which keeps an existing file of the same name.
+    """
+    path = PurePosixPath(relative)
+    stem = _UNSAFE.sub("-", "-".join((*path.parent.parts, path.stem))).strip("-.") or "media"
+    suffix = _UNSAFE.sub("", path.suffix.lower())
+    digest = hashlib.sha1(content).hexdigest()[:8]
+    return f"{stem[:80]}-{digest}{suffix}"
+
+
+@dataclass
+class MediaLibrary:
+    """The media folder: checks references and remembers which files the deck uses."""
+
+    media_dir: Path
+    used: dict[str, MediaFile] = field(default_factory=dict)
+    _by_ref: dict[str, MediaFile] = field(default_factory=dict)
+
+    def resolve(self, ref: str) -> MediaFile:
+        """The packaged file for ``ref``, or MediaError saying what is wrong with it."""
+        if ref in self._by_ref:
+            return self._by_ref[ref]
+        media = self._load(ref)
+        other = self.used.get(media.name)
+        if other is not None and other.source.resolve() != media.source.resolve():
+            raise MediaError(f"'{ref}' and '{other.source.name}' would get the same name '{media.name}' in the package")
+        self.used[media.name] = media
+        self._by_ref[ref] = media
+        return media
+
+    def _load(self, ref: str) -> MediaFile:
+        if _SCHEME.match(ref) or ref.startswith("//"):
+            raise MediaError(f"image '{ref}' is not a file in the media folder; only local media files can be packaged")
+        relative = PurePosixPath(ref.replace("\\", "/"))
+        if relative.is_absolute() or ".." in relative.parts:
+            raise MediaError(f"image '{ref}' points outside the media folder; use a file name inside it")
+        root = self.media_dir.resolve()
+        path = self.media_dir / relative
+        if not path.is_file():
+            raise MediaError(f"image '{ref}' not found in the media folder{self._suggestion(ref)}")
+        if not path.resolve().is_relative_to(root):
+            raise MediaError(f"image '{ref}' is a link leading outside the media folder")
+        size = path.stat().st_size
+        if size > MAX_MEDIA_BYTES:
+            raise MediaError(f"image '{ref}' is {size:,} bytes; media files are limited to {MAX_MEDIA_BYTES:,} bytes")
+        return MediaFile(packaged_name(relative.as_posix(), path.read_bytes()), path)
+
+    def _suggestion(self, ref: str) -> str:
+        names = [p.relative_to(self.media_dir).as_posix() for p in self.files()]
+        close = difflib.get_close_matches(ref, names, n=1, cutoff=0.5)
+        return f"; did you mean '{close[0]}'?" if close else ""
+
+    def files(self) -> list[Path]:
+        """Every file in the media folder (hidden ones skipped), sorted."""
+        if not self.media_dir.is_dir():
+            return []
+        return sorted(
+            p
+            for p in self.media_dir.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(self.media_dir).parts)
+        )

@@ -1,0 +1,199 @@
+"""Render a card's Markdown to the HTML of its Anki fields."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import markdown
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
+
+from .cloze import ClozeProblem, ClozeTable, mark_clozes
+from .errors import Report
+from .highlight import find_lexer, highlight
+from .media import MediaError, MediaLibrary
+from .sanitize import sanitize
+from .sources import SourceCard
+
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)[^\n`]*$")
+# Placeholders are private-use characters, which Markdown copies through untouched.
+_BLOCK = "\ue020{}\ue021"
+_BLOCK_HTML = re.compile(r"(?:<p>)?\ue020(\d+)\ue021(?:</p>)?")
+_MATH = "\ue010{}\ue011"
+_MATH_BACK = re.compile(r"\ue010(\d+)\ue011")
+_CODE_OR_MATH = re.compile(r"(?P<code>(?P<ticks>`+).+?(?P=ticks))|(?P<math>\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
+_PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    """The HTML fields of one card, ready to be packaged."""
+
+    source: SourceCard
+    question: str
+    answer: str
+    cloze_text: str
+    cloze_numbers: tuple[int, ...]
+    reference: str
+    section: str
+    media: tuple[str, ...]
+
+
+class _ImageResolver(Treeprocessor):
+    """Points ``<img src>`` at the packaged media name (the mkdocs way: on the element tree)."""
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self.resolve = None
+
+    def run(self, root):
+        for img in root.iter("img"):
+            img.set("src", self.resolve(img.get("src", "")))
+
+
+class _LiteralDunder(InlineProcessor):
+    """``__init__`` is a Python name, not bold "init": in a deck about code, keep it literal."""
+
+    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's API)
+        return AtomicString(m.group(0)), m.start(0), m.end(0)
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> tuple[markdown.Markdown, _ImageResolver]:
+    md = markdown.Markdown(
+        extensions=["tables", "sane_lists"],
+        extension_configs={"tables": {"use_align_attribute": True}},
+    )
+    resolver = _ImageResolver(md)
+    md.treeprocessors.register(resolver, "build_deck_images", 0)
+    # Above Python-Markdown's strong/em patterns (priority 50 for underscores).
+    md.inlinePatterns.register(_LiteralDunder(r"(?<!\w)__[A-Za-z0-9]\w*?[A-Za-z0-9]__(?!\w)", md), "dunder", 65)
+    return md, resolver
+
+
+class _Chunk:
+    """Renders one stretch of Markdown (question, answer or details) for one card."""
+
+    def __init__(self, card: SourceCard, library: MediaLibrary, report: Report, table: ClozeTable):
+        self.card, self.library, self.report, self.table = card, library, report, table
+        self.used: list[str] = []
+
+    def render(self, text: str, first_line: int) -> str:
+        blocks: list[str] = []
+        problems: list[ClozeProblem] = []
+        prose = self._replace_fences(text.split("\n"), first_line, blocks, problems)
+        maths: list[str] = []
+        prose = _CODE_OR_MATH.sub(lambda m: _protect_math(m, maths), prose)
+        md, resolver = _markdown()
+        resolver.resolve = lambda ref: self._image(ref, text, first_line)
+        rendered = md.reset().convert(prose)
+        rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), rendered)
+        rendered = _BLOCK_HTML.sub(lambda m: blocks[int(m.group(1))], rendered)
+        for problem in problems:
+            self.report.error(self.card.path, problem.line, problem.message)
+        return rendered
+
+    def _replace_fences(self, lines: list[str], first_line: int, blocks: list[str], problems) -> str:
+        """Highlight fenced code now, leaving a placeholder for Markdown to carry."""
+        out: list[str] = []
+        prose: list[str] = []
+        prose_line = first_line
+        i = 0
+        while i < len(lines):
+            match = _FENCE_OPEN.match(lines[i])
+            if not match:
+                prose.append(lines[i])
+                i += 1
+                continue
+            end = _fence_end(lines, i, match.group("fence"))
+            fence_line = first_line + i
+            hint = f" before the code fence at line {fence_line}; a cloze cannot span a code fence"
+            out.append(mark_clozes("\n".join(prose), prose_line, self.table, problems, hint)[0])
+            prose = []
+            if end is None:
+                self.report.error(self.card.path, fence_line, f"code fence '{match.group('fence')}' is never closed")
+                end = len(lines)
+            indent = len(match.group("indent"))
+            code = "\n".join(line[indent:] if line[:indent].isspace() else line.lstrip() for line in lines[i + 1 : end])
+            hint = f" inside the code block; a cloze cannot span a code fence (line {first_line + end})"
+            marked, _ = mark_clozes(code + "\n", fence_line + 1, self.table, problems, hint)
+            language = match.group("lang").lower()
+            if language and find_lexer(language) is None:
+                self.report.warning(
+                    self.card.path, fence_line, f"unknown code language '{language}'; shown as plain text"
+                )
+            blocks.append(highlight(marked, language))
+            placeholder = match.group("indent") + _BLOCK.format(len(blocks) - 1)
+            out.append(placeholder if indent else f"\n{placeholder}\n")
+            i = end + 1
+            prose_line = first_line + i
+        out.append(mark_clozes("\n".join(prose), prose_line, self.table, problems)[0])
+        return "\n".join(out)
+
+    def _image(self, ref: str, text: str, first_line: int) -> str:
+        try:
+            media = self.library.resolve(ref)
+        except MediaError as exc:
+            self.report.error(self.card.path, _line_of(text, f"]({ref}", first_line), str(exc))
+            return ""
+        self.used.append(media.name)
+        return media.name
+
+
+def _fence_end(lines: list[str], start: int, fence: str) -> int | None:
+    closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+    return next((j for j in range(start + 1, len(lines)) if closing.match(lines[j])), None)
+
+
+def _protect_math(match: re.Match, maths: list[str]) -> str:
+    if match.group("code"):
+        return match.group()
+    maths.append(match.group())
+    return _MATH.format(len(maths) - 1)
+
+
+def _line_of(text: str, needle: str, first_line: int) -> int:
+    offset = text.find(needle)
+    return first_line + (text.count("\n", 0, offset) if offset >= 0 else 0)
+
+
+def render_card(card: SourceCard, library: MediaLibrary, report: Report) -> RenderedCard:
+    """Render question, answer, details and reference of one card."""
+    table = ClozeTable()
+    chunk = _Chunk(card, library, report, table)
+    question = chunk.render(card.question, card.question_line)
+    if table.clozes:
+        report.error(card.path, card.question_line, "clozes belong in the answer, not in the question heading")
+    question = _PARAGRAPH.sub(r"\1", question.strip())
+    answer = chunk.render(card.answer, card.answer_line)
+    details = chunk.render(card.details, card.details_line) if card.details.strip() else ""
+    if not answer.strip():
+        report.warning(card.path, card.question_line, "the answer is empty")
+    media = frozenset(chunk.used)
+    answer = sanitize(answer, media)
+    details = sanitize(details, media)
+    question = sanitize(question, media)
+    full = answer + (f'\n<div class="details">{details}</div>' if details else "")
+    numbers = tuple(table.numbers())
+    return RenderedCard(
+        source=card,
+        question=question,
+        answer=table.to_terms(answer),
+        cloze_text=table.to_anki(full) if numbers else "",
+        cloze_numbers=numbers,
+        reference=_references(card.references),
+        section=" › ".join(card.sections),
+        media=tuple(sorted(media)),
+    )
+
+
+def _references(urls: tuple[str, ...]) -> str:
+    links = []
+    for url in urls:
+        label = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+        links.append(f'<a href="{html.escape(url)}">{html.escape(label)}</a>')
+    return " · ".join(links)

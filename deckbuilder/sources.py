@@ -1,0 +1,220 @@
+"""Read card sources: front matter, question heading and answer body."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import Report
+
+MAX_CARD_BYTES = 1 << 20
+KNOWN_KEYS = {"id", "tags", "reference"}
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+TAG_PATTERN = re.compile(r"[^\s\"]+")
+FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+DETAILS_HEADING = re.compile(r"^##[ \t]+Details[ \t]*#*[ \t]*$")
+
+
+@dataclass(frozen=True)
+class SourceCard:
+    """One question file, split into its parts, with line numbers for messages."""
+
+    path: Path
+    rel: str
+    id: str
+    tags: tuple[str, ...]
+    references: tuple[str, ...]
+    sections: tuple[str, ...]
+    question: str
+    question_line: int
+    answer: str
+    answer_line: int
+    details: str
+    details_line: int
+
+
+def find_card_files(cards_dir: Path) -> list[Path]:
+    """Every ``*.md`` file under the folder, in sorted order, hidden ones skipped."""
+    files = [
+        p for p in cards_dir.rglob("*.md") if not any(part.startswith(".") for part in p.relative_to(cards_dir).parts)
+    ]
+    return sorted(files, key=lambda p: p.relative_to(cards_dir).as_posix())
+
+
+def section_name(folder: str) -> str:
+    """``2-intermediate`` -> ``Intermediate``: the number only orders sections."""
+    words = re.sub(r"^\d+[-_ .]*", "", folder).replace("-", " ").replace("_", " ").strip()
+    words = words or folder
+    return words[:1].upper() + words[1:]
+
+
+def read_text(path: Path, report: Report) -> str | None:
+    """The file as text with LF line ends, or None after reporting why not."""
+    size = path.stat().st_size
+    if size > MAX_CARD_BYTES:
+        report.error(path, 1, f"file is {size:,} bytes; cards are limited to {MAX_CARD_BYTES:,} bytes")
+        return None
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        report.error(path, line, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_cards(cards_dir: Path, report: Report) -> list[SourceCard]:
+    """Parse every card file; problems go to the report, good cards are returned."""
+    cards = []
+    seen: dict[str, SourceCard] = {}
+    root = cards_dir.resolve()
+    for path in find_card_files(cards_dir):
+        if not path.resolve().is_relative_to(root):
+            report.error(path, 1, "symbolic link leads outside the cards folder; refusing to read it")
+            continue
+        card = parse_card(path, cards_dir, report)
+        if card is None:
+            continue
+        if card.id in seen:
+            other = seen[card.id]
+            report.error(path, 2, f"id '{card.id}' is already used by {other.rel}; ids must be unique")
+            continue
+        seen[card.id] = card
+        cards.append(card)
+    return cards
+
+
+def parse_card(path: Path, cards_dir: Path, report: Report) -> SourceCard | None:
+    """Split one file into front matter, question and body."""
+    text = read_text(path, report)
+    if text is None:
+        return None
+    lines = text.split("\n")
+    meta, body_start = _front_matter(path, lines, report)
+    if meta is None:
+        return None
+    card_id = _card_id(path, meta, report)
+    tags = _string_list(path, meta, "tags", report)
+    references = _string_list(path, meta, "reference", report)
+    for ref in references:
+        if not re.match(r"https?://", ref):
+            report.error(path, _key_line(lines, "reference"), f"reference must be an http(s) URL, not '{ref}'")
+    for tag in tags:
+        if not TAG_PATTERN.fullmatch(tag):
+            report.error(path, _key_line(lines, "tags"), f"tag '{tag}' must not contain spaces or quotes")
+    for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
+        report.warning(
+            path, _key_line(lines, key), f"unknown front-matter key '{key}' (known: {', '.join(sorted(KNOWN_KEYS))})"
+        )
+    heading = _question_line(lines, body_start)
+    if heading is None:
+        report.error(path, body_start + 1, "no question: start the question with a '# ' heading")
+        return None
+    if card_id is None:
+        return None
+    question = lines[heading][2:].strip()
+    body = lines[heading + 1 :]
+    split = _details_split(body)
+    answer, details = body[:split], body[split + 1 :]
+    rel_parts = path.relative_to(cards_dir).parts
+    return SourceCard(
+        path=path,
+        rel=path.relative_to(cards_dir).as_posix(),
+        id=card_id,
+        tags=tuple(tags),
+        references=tuple(references),
+        sections=tuple(section_name(p) for p in rel_parts[:-1]),
+        question=question,
+        question_line=heading + 1,
+        answer="\n".join(answer),
+        answer_line=heading + 2,
+        details="\n".join(details),
+        details_line=heading + split + 3,
+    )
+
+
+def _front_matter(path: Path, lines: list[str], report: Report) -> tuple[dict | None, int]:
+    """The YAML mapping between the leading ``---`` lines and the index after it."""
+    if not lines or lines[0].rstrip() != "---":
+        report.error(path, 1, "missing front matter: start the file with '---', 'id: ...', '---'")
+        return None, 0
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+    if end is None:
+        report.error(path, 1, "front matter is not closed: add a '---' line after it")
+        return None, 0
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1
+        problem = getattr(exc, "problem", None) or "syntax error"
+        report.error(path, line, f"front matter is not valid YAML: {problem}")
+        return None, end + 1
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        report.error(path, 2, "front matter must be a mapping such as 'id: my-card'")
+        return None, end + 1
+    return meta, end + 1
+
+
+def _card_id(path: Path, meta: dict, report: Report) -> str | None:
+    if "id" not in meta:
+        report.error(path, 1, "front matter has no 'id'; add a stable, unique id such as 'id: my-card'")
+        return None
+    value = meta["id"]
+    card_id = "" if value is None else str(value).strip()
+    if not card_id:
+        report.error(path, 2, "'id' is empty")
+        return None
+    if not ID_PATTERN.fullmatch(card_id):
+        suggestion = re.sub(r"[^A-Za-z0-9._-]+", "-", card_id).strip("-._")
+        hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+        report.error(path, 2, f"id '{card_id}' may use only letters, digits, '.', '_' and '-'{hint}")
+        return None
+    return card_id
+
+
+def _string_list(path: Path, meta: dict, key: str, report: Report) -> list[str]:
+    value = meta.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value.strip()]
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return [str(v).strip() for v in value]
+    report.error(path, 1, f"'{key}' must be a string or a list of strings")
+    return []
+
+
+def _key_line(lines: list[str], key: str) -> int:
+    for number, line in enumerate(lines[1:], start=2):
+        if line.rstrip() in ("---", "..."):
+            break
+        if line.startswith(f"{key}:"):
+            return number
+    return 1
+
+
+def _question_line(lines: list[str], start: int) -> int | None:
+    in_fence = False
+    for i in range(start, len(lines)):
+        if FENCE.match(lines[i]):
+            in_fence = not in_fence
+        elif not in_fence and lines[i].startswith("# "):
+            return i
+    return None
+
+
+def _details_split(body: list[str]) -> int:
+    in_fence = False
+    for i, line in enumerate(body):
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and DETAILS_HEADING.match(line):
+            return i
+    return len(body)

@@ -1,0 +1,95 @@
+"""Shared helpers: card folders written from dicts, and a real Anki collection to import into."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from html import unescape
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+from deckbuilder.build import BuildOptions, BuildResult, build
+
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'
+
+
+def card(card_id: str, question: str, body: str, extra: str = "") -> str:
+    """A card file's text from its parts."""
+    return f"---\nid: {card_id}\n{extra}---\n# {question}\n\n{textwrap.dedent(body).strip()}\n"
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``{relative path: content}`` under root and return root."""
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+class Project:
+    """A deck project in a temporary folder: cards/, media/ and an output path."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.cards = root / "cards"
+        self.media = root / "media"
+        self.output = root / "out" / "deck.apkg"
+        self.cards.mkdir(parents=True, exist_ok=True)
+        self.media.mkdir(parents=True, exist_ok=True)
+
+    def write(self, cards: dict[str, str | bytes] | None = None, media: dict[str, str | bytes] | None = None):
+        write_tree(self.cards, cards or {})
+        write_tree(self.media, media or {})
+        return self
+
+    def options(self, **overrides) -> BuildOptions:
+        values = {"cards_dir": self.cards, "media_dir": self.media, "output": self.output, **overrides}
+        return BuildOptions(**values)
+
+    def build(self, **overrides) -> BuildResult:
+        return build(self.options(**overrides))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return Project(tmp_path / "project")
+
+
+@pytest.fixture
+def collection(tmp_path: Path):
+    (tmp_path / "anki").mkdir()
+    col = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    yield col
+    col.close()
+
+
+def import_package(col: Collection, apkg: Path):
+    """Import with Anki's default options (update notes and note types if newer); returns the log."""
+    request = ImportAnkiPackageRequest(
+        package_path=str(apkg), options=ImportAnkiPackageOptions(merge_notetypes=True, with_scheduling=False)
+    )
+    log = col.import_anki_package(request).log
+    col.models._clear_cache()  # the Python note-type cache is stale after an import
+    return log
+
+
+def visible_text(html: str) -> str:
+    """The text a person sees: no style block, no tags (so no attributes such as data-cloze)."""
+    html = re.sub(r"<style>.*?</style>", "", html, flags=re.DOTALL)
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def blank(ordinal: int, shown: str = "[...]") -> re.Pattern:
+    """The active cloze span as Anki renders it on a card."""
+    return re.compile(rf'<span class="cloze"[^>]* data-ordinal="{ordinal}"[^>]*>{re.escape(shown)}</span>')
+
+
+def cards_of(col: Collection, search: str = ""):
+    """Cards matching an Anki search, in note then template order."""
+    return sorted((col.get_card(cid) for cid in col.find_cards(search)), key=lambda c: (c.nid, c.ord))

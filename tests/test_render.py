@@ -1,0 +1,140 @@
+"""What Anki renders from our cards: clozes, highlighted code, math, images, key terms."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import SVG, blank, card, cards_of, import_package, visible_text
+
+LOSS_CARD = card(
+    "sparse-loss",
+    "When do you use `sparse_categorical_crossentropy`?",
+    """
+    Use {{c1::`sparse_categorical_crossentropy`::loss name}} when labels are {{c2::integer class ids}}.
+
+    ```python
+    model.compile(optimizer="adam", loss={{c3::"sparse_categorical_crossentropy"}})
+    ```
+
+    - one-hot labels need {{c4::categorical_crossentropy}}
+    """,
+)
+
+
+def imported(project, collection, files, media=None):
+    project.write(files, media)
+    project.build()
+    import_package(collection, project.output)
+    return collection
+
+
+def cloze_card(col, ordinal: int):
+    return next(c for c in cards_of(col, "note:*Cloze") if c.ord == ordinal - 1)
+
+
+def test_cloze_front_shows_blank_and_back_reveals_term(project, collection):
+    col = imported(project, collection, {"loss.md": LOSS_CARD})
+    card2 = cloze_card(col, 2)
+    assert blank(2).search(card2.question())
+    assert "integer class ids" not in visible_text(card2.question())
+    assert blank(2, "integer class ids").search(card2.answer())
+
+
+def test_cloze_hint_is_shown_in_the_blank(project, collection):
+    col = imported(project, collection, {"loss.md": LOSS_CARD})
+    assert blank(1, "[loss name]").search(cloze_card(col, 1).question())
+
+
+def test_cloze_card_shows_the_question_as_context(project, collection):
+    col = imported(project, collection, {"loss.md": LOSS_CARD})
+    front = cloze_card(col, 4).question()
+    assert "When do you use <code>sparse_categorical_crossentropy</code>?" in front
+
+
+def test_cloze_inside_code_hides_exactly_that_code_and_keeps_highlighting(project, collection):
+    col = imported(project, collection, {"loss.md": LOSS_CARD})
+    code_card = cloze_card(col, 3)
+    front = code_card.question().split("<pre", 1)[1]
+    assert blank(3).search(front)
+    assert "sparse_categorical_crossentropy" not in visible_text(front)
+    assert '<span class="n">model</span>' in front and '<span class="s2">"adam"</span>' in front
+    back = code_card.answer().split("<pre", 1)[1]
+    assert blank(3, '<span class="s2">"sparse_categorical_crossentropy"</span>').search(back)
+
+
+def test_basic_answer_shows_key_terms_emphasised_without_cloze_markup(project, collection):
+    col = imported(project, collection, {"loss.md": LOSS_CARD})
+    (basic,) = cards_of(col, "note:*Q&A")
+    answer = basic.answer()
+    assert "{{c" not in answer and "[...]" not in answer
+    assert '<span class="term"><code>sparse_categorical_crossentropy</code></span>' in answer
+    assert '<span class="term">integer class ids</span>' in answer
+
+
+def test_one_cloze_card_per_number_and_one_basic_card(project, collection):
+    col = imported(project, collection, {"loss.md": LOSS_CARD})
+    assert sorted(c.ord for c in cards_of(col, "note:*Cloze")) == [0, 1, 2, 3]
+    assert len(cards_of(col, "note:*Q&A")) == 1
+    assert col.get_empty_cards().notes == []
+
+
+def test_snake_case_and_inline_code_come_out_intact(project, collection):
+    body = "Pass sparse_categorical_crossentropy or `from_logits=True` to __init__, not _private_name {{c1::ok}}."
+    col = imported(project, collection, {"a.md": card("a", "Q", body)})
+    answer = cards_of(col, "note:*Q&A")[0].answer()
+    assert "sparse_categorical_crossentropy" in answer
+    assert "to __init__, not _private_name" in answer
+    assert "<code>from_logits=True</code>" in answer
+    assert "<em>categorical</em>" not in answer and "<strong>init</strong>" not in answer
+
+
+def test_mathjax_delimiters_reach_anki_untouched(project, collection):
+    body = r"""
+    Inline \(x_1 + x_{2}\) and {{c1::display}}:
+
+    \[ \hat{y} = \sigma(W_1 x + b_1) \]
+    """
+    col = imported(project, collection, {"m.md": card("m", r"What is \(\hat{y}\)?", body)})
+    answer = cards_of(col, "note:*Q&A")[0].answer()
+    assert r"\(x_1 + x_{2}\)" in answer
+    assert r"\[ \hat{y} = \sigma(W_1 x + b_1) \]" in answer
+    assert r"What is \(\hat{y}\)?" in answer
+
+
+def test_images_are_packaged_flat_and_resolve_in_anki(project, collection):
+    body = "![a diagram](diagrams/flow chart.svg) and {{c1::![png](p.png)}}"
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+    col = imported(project, collection, {"i.md": card("i", "Q", body)}, {"diagrams/flow chart.svg": SVG, "p.png": png})
+    answer = cards_of(col, "note:*Q&A")[0].answer()
+    names = re.findall(r'<img[^>]* src="([^"]+)"', answer)
+    assert len(names) == 2
+    assert all("/" not in n and " " not in n for n in names)
+    assert names[0].startswith("diagrams-flow-chart-") and names[0].endswith(".svg")
+    media_dir = col.media.dir()
+    for name in names:
+        assert (media_dir + "/" + name) and __import__("os").path.exists(f"{media_dir}/{name}")
+    check = col.media.check()
+    assert list(check.missing) == [] and list(check.unused) == []
+
+
+def test_tables_render_as_html_tables(project, collection):
+    body = "| arg | default |\n|---|:-:|\n| `patience` | {{c1::0}} |"
+    col = imported(project, collection, {"t.md": card("t", "Q", body)})
+    answer = cards_of(col, "note:*Q&A")[0].answer()
+    assert "<table>" in answer and '<td align="center">' in answer
+
+
+def test_double_colons_and_braces_in_code_survive_on_cloze_cards(project, collection):
+    body = '```python\nx = {{c1::y}}[::2]\nz = {"a": {"b": 1}}\n```'
+    col = imported(project, collection, {"c.md": card("c", "Q", body)})
+    front, back = cloze_card(col, 1).question(), cloze_card(col, 1).answer()
+    assert blank(1).search(front)
+    assert "x = [...][::2]" in visible_text(front)
+    assert "x = y[::2]" in visible_text(back)
+    assert 'z = {"a": {"b": 1}}' in visible_text(back)
+
+
+def test_first_double_colon_in_a_cloze_starts_its_hint_as_in_anki(project, collection):
+    col = imported(project, collection, {"c.md": card("c", "Q", "Slice {{c1::x[1:]::slice}} here")})
+    assert blank(1, "[slice]").search(cloze_card(col, 1).question())
+    assert blank(1, "x[1:]").search(cloze_card(col, 1).answer())
