@@ -50,6 +50,13 @@ Examples:
 @click.option("--deck-name", default=None, help="Deck name to use instead of the one in deck.yaml.")
 @click.option("--check", "check_only", is_flag=True, help="Validate every card and report; write nothing.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--preview",
+    "preview",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write one HTML page showing every card's front and back (light/night, phone width).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
 @click.version_option(__version__, prog_name="build_deck")
 def main(
@@ -59,6 +66,7 @@ def main(
     deck_name: str | None,
     check_only: bool,
     strict: bool,
+    preview: Path | None,
     quiet: bool,
 ) -> None:
     """Build an Anki deck (.apkg) from a folder of Markdown flashcards.
@@ -79,6 +87,12 @@ def main(
         sys.exit(1)
     for problem in result.warnings:
         click.echo(str(problem), err=True)
+    if preview is not None:
+        from deckbuilder.preview import write_preview
+
+        write_preview(result.rendered, options.deck_name or result.config.name, preview)
+        if not quiet:
+            click.echo(f"wrote preview {preview}")
     if not quiet:
         _print_summary(result)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 MAX_MEDIA_BYTES = 10 << 20
+IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -64,6 +65,9 @@ class MediaLibrary:
         relative = PurePosixPath(ref.replace("\\", "/"))
         if relative.is_absolute() or ".." in relative.parts:
             raise MediaError(f"image '{ref}' points outside the media folder; use a file name inside it")
+        if relative.suffix.lower() not in IMAGE_TYPES:
+            kinds = ", ".join(sorted(IMAGE_TYPES))
+            raise MediaError(f"image '{ref}' is not an image file; use one of {kinds}")
         root = self.media_dir.resolve()
         path = self.media_dir / relative
         if not path.is_file():

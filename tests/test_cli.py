@@ -1,0 +1,97 @@
+"""The command line, through click's CliRunner: options, exit codes, messages."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from click.testing import CliRunner
+from conftest import card, cards_of, import_package
+
+import build_deck
+from deckbuilder import __version__
+
+GOOD = {"a.md": card("a", "Question A?", "Answer with {{c1::a term}}.")}
+BAD = {"bad.md": "---\nid: bad\n---\nno heading here\n"}
+
+
+def run(*args: str, cwd=None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(build_deck.main, list(args))
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(build_deck.main, list(args))
+    finally:
+        os.chdir(old)
+
+
+def paths(project, *extra: str) -> list[str]:
+    return ["--cards", str(project.cards), "--media", str(project.media), *extra]
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.output
+
+
+def test_help_documents_every_option_with_examples():
+    result = run("-h")
+    assert result.exit_code == 0
+    for param in build_deck.main.params:
+        for opt in param.opts:
+            assert opt in result.output, opt
+        assert param.help, f"{param.name} has no help text"
+    assert "Examples:" in result.output
+
+
+def test_default_output_is_named_after_the_deck_and_summary_is_printed(project, tmp_path):
+    project.write({**GOOD, "deck.yaml": "name: My Own Deck\n"})
+    result = run(*paths(project), cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "my-own-deck.apkg").is_file()
+    assert re.search(r"wrote my-own-deck\.apkg: 2 notes, 2 cards, 0 media files", result.output)
+
+
+def test_deck_name_option_overrides_config(project, collection):
+    project.write({**GOOD, "deck.yaml": "name: Configured\n"})
+    result = run(*paths(project, "-o", str(project.output), "--deck-name", "Chosen"))
+    assert result.exit_code == 0, result.output
+    import_package(collection, project.output)
+    assert {collection.decks.name(c.did) for c in cards_of(collection)} == {"Chosen"}
+
+
+def test_check_validates_and_writes_nothing(project):
+    project.write(GOOD)
+    result = run(*paths(project, "--check", "-o", str(project.output)))
+    assert result.exit_code == 0, result.output
+    assert "checked 1 card files: no errors" in result.output
+    assert not project.output.exists()
+
+
+def test_invalid_input_exits_1_with_located_errors_and_keeps_previous_output(project):
+    project.write(GOOD)
+    assert run(*paths(project, "-o", str(project.output))).exit_code == 0
+    before = project.output.read_bytes()
+    project.write(BAD)
+    result = run(*paths(project, "-o", str(project.output)))
+    assert result.exit_code == 1
+    assert "bad.md:4: error: no question: start the question with a '# ' heading" in result.output
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # a clean exit, not a crash
+    assert project.output.read_bytes() == before
+
+
+def test_usage_errors_exit_2(project):
+    assert run("--no-such-option").exit_code == 2
+    project.write(GOOD)
+    assert run("--cards", str(project.cards / "a.md")).exit_code == 2
+
+
+def test_quiet_prints_nothing_on_success(project):
+    project.write(GOOD)
+    result = run(*paths(project, "-q", "-o", str(project.output)))
+    assert result.exit_code == 0
+    assert result.output == ""
