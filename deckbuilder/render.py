@@ -58,7 +58,7 @@ class _ImageResolver(Treeprocessor):
 class _LiteralDunder(InlineProcessor):
     """``__init__`` is a Python name, not bold "init": in a deck about code, keep it literal."""
 
-    def handleMatch(self, m, data):  # noqa: N802 (Python-Markdown's API)
+    def handleMatch(self, m, data):
         return AtomicString(m.group(0)), m.start(0), m.end(0)
 
 

@@ -70,10 +70,9 @@ def collection(tmp_path: Path):
 
 
 def import_package(col: Collection, apkg: Path):
-    """Import with Anki's default options (update notes and note types if newer); returns the log."""
-    request = ImportAnkiPackageRequest(
-        package_path=str(apkg), options=ImportAnkiPackageOptions(merge_notetypes=True, with_scheduling=False)
-    )
+    """Import with Anki's default options: don't merge note types, update notes and note types
+    only if newer, no scheduling from the package. Returns the import log."""
+    request = ImportAnkiPackageRequest(package_path=str(apkg), options=ImportAnkiPackageOptions())
     log = col.import_anki_package(request).log
     col.models._clear_cache()  # the Python note-type cache is stale after an import
     return log

@@ -1,0 +1,182 @@
+"""Rebuild and re-import: edits update in place, review history stays, builds are reproducible."""
+
+from __future__ import annotations
+
+import pytest
+from anki.scheduler_pb2 import CardAnswer
+from conftest import blank, card, cards_of, import_package, visible_text
+
+from deckbuilder import notetypes, package
+from deckbuilder.notetypes import CLOZE_MODEL_ID, QA_MODEL_ID
+
+DECK = "name: Regen\nid: 1500000002\nnamespace: 5f0c1d2e-0000-4000-8000-000000000002\ntag: regen\n"
+V1 = {
+    "deck.yaml": DECK,
+    "a.md": card("alpha", "What is alpha?", "Alpha uses {{c1::the first term}} and {{c2::the second term}}."),
+    "b.md": card("beta", "Show beta.", "```python\nmodel.fit(x, {{c1::epochs=3}})\n```\nThen {{c2::evaluate}}."),
+    "c.md": card("gamma", "Gamma?", "Gamma is {{c1::unchanged}}."),
+    "d.md": card("delta", "Delta?", "Delta is {{c1::going away}}."),
+}
+V2 = {
+    # edited prose and a new cloze c3 inserted before the existing ones
+    "a.md": card(
+        "alpha",
+        "What is alpha, really?",
+        "First {{c3::a new term}}; alpha uses {{c1::the first term}} and, reworded, {{c2::the second term}}.",
+    ),
+    # edited code example
+    "b.md": card("beta", "Show beta.", "```python\nmodel.fit(x, y, {{c1::epochs=3}})\n```\nThen {{c2::evaluate}}."),
+    "0-new.md": card("epsilon", "Epsilon?", "A {{c1::new}} card, sorted first."),
+}
+
+
+def review_queue(col, count: int) -> list[int]:
+    """Study the next ``count`` cards with the real scheduler (answering "easy"); returns their ids."""
+    col.decks.select(col.decks.id_for_name("Regen"))
+    reviewed = []
+    for _ in range(count):
+        queued = col.sched.get_queued_cards(fetch_limit=1).cards
+        if not queued:
+            break
+        studied_card = col.get_card(queued[0].card.id)
+        studied_card.start_timer()
+        col.sched.answer_card(
+            col.sched.build_answer(card=studied_card, states=queued[0].states, rating=CardAnswer.EASY)
+        )
+        reviewed.append(studied_card.id)
+    return reviewed
+
+
+def schedule(col, card_id: int) -> tuple:
+    c = col.get_card(card_id)
+    revlog = col.db.list("select id from revlog where cid = ?", card_id)
+    return (c.type, c.queue, c.due, c.ivl, c.reps, c.ord, c.nid, tuple(revlog))
+
+
+@pytest.fixture
+def studied(project, collection):
+    """Build v1, import it, review some cards, edit one note by hand in Anki."""
+    project.write(V1)
+    project.build()
+    import_package(collection, project.output)
+    reviewed = review_queue(collection, 6)
+    kinds = {collection.get_card(cid).note_type()["name"] for cid in reviewed}
+    assert len(reviewed) == 6 and len(kinds) == 2  # both basic and cloze cards were studied
+    gamma = cards_of(collection, "Id:gamma note:*Q&A")[0].note()
+    gamma["Answer"] += " <i>my own note</i>"
+    collection.update_note(gamma)
+    return collection, reviewed
+
+
+def rebuild_v2(project, monkeypatch):
+    (project.cards / "d.md").unlink()
+    monkeypatch.setattr(notetypes, "card_css", lambda: "/* v2 */ .card { color: #111; }")
+    project.write(V2)
+    return project.build()
+
+
+def test_rebuild_updates_in_place_and_keeps_review_history(project, studied, monkeypatch):
+    col, reviewed = studied
+    before = {cid: schedule(col, cid) for cid in reviewed}
+    note_types_before = sorted(m["name"] for m in col.models.all())
+    notes_before = col.note_count()
+
+    rebuild_v2(project, monkeypatch)
+    log = import_package(col, project.output)
+
+    assert not log.conflicting
+    assert sorted(m["name"] for m in col.models.all()) == note_types_before  # no "+" note types
+    assert col.note_count() == notes_before + 2  # epsilon's two notes; delta stays (Anki never deletes)
+    updated_ids = sorted(col.get_note(n.id.nid)["Id"] for n in log.updated)
+    assert updated_ids == ["alpha", "alpha", "beta", "beta"]
+    # Anki logs notes it found but did not update (not newer) as "duplicate": the unchanged ones.
+    assert sorted(col.get_note(n.id.nid)["Id"] for n in log.duplicate) == ["gamma", "gamma"]
+    for cid in reviewed:
+        assert schedule(col, cid) == before[cid], "scheduling or review history changed"
+    assert col.get_empty_cards().notes == []
+
+
+def test_reviewed_cards_keep_their_key_term_after_a_cloze_is_inserted(project, studied, monkeypatch):
+    col, reviewed = studied
+    terms = {1: "the first term", 2: "the second term"}
+    alpha_clozes = [col.get_card(cid) for cid in reviewed if cid in cards_ids(col, "Id:alpha note:*Cloze")]
+    assert alpha_clozes, "an alpha cloze card was studied"
+    for studied_card in alpha_clozes:
+        assert blank(studied_card.ord + 1, terms[studied_card.ord + 1]).search(studied_card.answer())
+    rebuild_v2(project, monkeypatch)
+    import_package(col, project.output)
+    for studied_card in alpha_clozes:
+        after = col.get_card(studied_card.id)
+        assert after.reps == studied_card.reps > 0
+        assert blank(after.ord + 1).search(after.question())
+        assert blank(after.ord + 1, terms[after.ord + 1]).search(after.answer())
+    new = [c for c in cards_of(col, "Id:alpha note:*Cloze") if c.ord == 2]
+    assert len(new) == 1 and blank(3, "a new term").search(new[0].answer()) and new[0].reps == 0
+    assert "reworded" in visible_text(new[0].answer())
+
+
+def cards_ids(col, search: str) -> set[int]:
+    return set(col.find_cards(search))
+
+
+def test_unchanged_notes_are_left_alone(project, studied, monkeypatch):
+    col, _ = studied
+    rebuild_v2(project, monkeypatch)
+    import_package(col, project.output)
+    gamma = cards_of(col, "Id:gamma note:*Q&A")[0].note()
+    assert gamma["Answer"].endswith("<i>my own note</i>")
+
+
+def test_note_type_css_updates_in_place(project, studied, monkeypatch):
+    col, _ = studied
+    rebuild_v2(project, monkeypatch)
+    import_package(col, project.output)
+    for model_id in (QA_MODEL_ID, CLOZE_MODEL_ID):
+        assert col.models.get(model_id)["css"].startswith("/* v2 */")
+
+
+def test_change_report_lists_added_changed_removed_and_unchanged(project, studied, monkeypatch):
+    col, _ = studied
+    result = rebuild_v2(project, monkeypatch)
+    changes = result.changes
+    assert (changes.added, changes.changed, changes.removed, changes.unchanged) == (
+        ("epsilon",),
+        ("alpha", "beta"),
+        ("delta",),
+        ("gamma",),
+    )
+    import_package(col, project.output)
+    found = {col.get_note(nid)["Id"] for nid in col.find_notes(changes.removed_search())}
+    assert found == {"delta"}
+
+
+def test_building_twice_gives_identical_bytes(project):
+    project.write(V1)
+    project.build()
+    first = project.output.read_bytes()
+    project.build()
+    assert project.output.read_bytes() == first
+
+
+def test_source_date_epoch_makes_fresh_builds_identical(project, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    project.write(V1)
+    project.build(output=tmp_path / "one.apkg")
+    project.build(output=tmp_path / "two.apkg")
+    assert (tmp_path / "one.apkg").read_bytes() == (tmp_path / "two.apkg").read_bytes()
+
+
+def test_failed_write_leaves_previous_package_untouched(project, monkeypatch):
+    project.write(V1)
+    project.build()
+    before = project.output.read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(package, "_write_zip", interrupted)
+    project.write(V2)
+    with pytest.raises(KeyboardInterrupt):
+        project.build()
+    assert project.output.read_bytes() == before
+    assert [p.name for p in project.output.parent.iterdir()] == [project.output.name]
