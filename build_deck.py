@@ -82,8 +82,9 @@ def main(
     except BuildError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        errors = sum(p.severity == "error" for p in exc.problems) or len(exc.problems)
-        click.echo(f"build_deck: {errors} problem(s); nothing was written", err=True)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        warnings = len(exc.problems) - errors
+        click.echo(f"build_deck: {errors} error(s), {warnings} warning(s); nothing was written", err=True)
         sys.exit(1)
     for problem in result.warnings:
         click.echo(str(problem), err=True)

@@ -51,17 +51,16 @@ def check(options: BuildOptions) -> tuple[DeckConfig, list[RenderedCard], MediaL
     """Read and render every card, collecting every problem."""
     report = Report(options.cards_dir)
     if not options.cards_dir.is_dir():
-        report.error(options.cards_dir, 0, "cards folder not found")
+        report.error(options.cards_dir, 1, "cards folder not found")
         raise BuildError(report.sorted())
     config = load_config(options.cards_dir, report)
     library = MediaLibrary(options.media_dir)
     rendered = [render_card(card, library, report) for card in load_cards(options.cards_dir, report)]
     if not rendered and not report.has_errors():
-        report.error(options.cards_dir, 0, "no card files (*.md) found")
-    used = {m.source.resolve() for m in library.used.values()}
+        report.error(options.cards_dir, 1, "no card files (*.md) found")
     for path in library.files():
-        if path.resolve() not in used:
-            report.warning(path, 0, "media file is not used by any card")
+        if path.resolve() not in library.referenced:
+            report.warning(path, 1, "media file is not used by any card")
     return config, rendered, library, report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,11 +28,11 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
 
     def _where(self, path: Path | str) -> str:
+        """The path relative to the cards folder (media files come out as ``../media/x.svg``)."""
         path = Path(path)
-        try:
-            return path.relative_to(self.root).as_posix()
-        except ValueError:
+        if path == self.root:
             return path.as_posix()
+        return Path(os.path.relpath(path, self.root)).as_posix()
 
     def error(self, path: Path | str, line: int, message: str) -> None:
         self.problems.append(Problem(self._where(path), line, "error", message))

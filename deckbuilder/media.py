@@ -45,6 +45,7 @@ class MediaLibrary:
 
     media_dir: Path
     used: dict[str, MediaFile] = field(default_factory=dict)
+    referenced: set[Path] = field(default_factory=set)  # every file a card points at, packaged or not
     _by_ref: dict[str, MediaFile] = field(default_factory=dict)
 
     def resolve(self, ref: str) -> MediaFile:
@@ -72,6 +73,7 @@ class MediaLibrary:
         path = self.media_dir / relative
         if not path.is_file():
             raise MediaError(f"image '{ref}' not found in the media folder{self._suggestion(ref)}")
+        self.referenced.add(path.resolve())
         if not path.resolve().is_relative_to(root):
             raise MediaError(f"image '{ref}' is a link leading outside the media folder")
         size = path.stat().st_size

@@ -16,7 +16,7 @@ from .cloze import ClozeProblem, ClozeTable, mark_clozes
 from .errors import Report
 from .highlight import find_lexer, highlight
 from .media import MediaError, MediaLibrary
-from .sanitize import sanitize
+from .sanitize import find_unsafe_html, sanitize
 from .sources import SourceCard
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)[^\n`]*$")
@@ -25,7 +25,11 @@ _BLOCK = "\ue020{}\ue021"
 _BLOCK_HTML = re.compile(r"(?:<p>)?\ue020(\d+)\ue021(?:</p>)?")
 _MATH = "\ue010{}\ue011"
 _MATH_BACK = re.compile(r"\ue010(\d+)\ue011")
-_CODE_OR_MATH = re.compile(r"(?P<code>(?P<ticks>`+).+?(?P=ticks))|(?P<math>\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL)
+# Bounded spans: an unmatched backtick or \( must not make the scan quadratic on a large card.
+_INLINE_CODE = re.compile(r"(?P<ticks>`+)[^`].{0,4000}?(?P=ticks)", re.DOTALL)
+_CODE_OR_MATH = re.compile(
+    r"(?P<code>(?P<ticks>`+)[^`].{0,4000}?(?P=ticks))|(?P<math>\\\(.{1,4000}?\\\)|\\\[.{1,4000}?\\\])", re.DOTALL
+)
 _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
 
 
@@ -95,6 +99,8 @@ class _Chunk:
         rendered = _BLOCK_HTML.sub(lambda m: blocks[int(m.group(1))], rendered)
         for problem in problems:
             self.report.error(self.card.path, problem.line, problem.message)
+        for line, message in find_unsafe_html(_mask_code(text), first_line):
+            self.report.warning(self.card.path, line, message)
         return rendered
 
     def _replace_fences(self, lines: list[str], first_line: int, blocks: list[str], problems) -> str:
@@ -115,7 +121,11 @@ class _Chunk:
             out.append(mark_clozes("\n".join(prose), prose_line, self.table, problems, hint)[0])
             prose = []
             if end is None:
-                self.report.error(self.card.path, fence_line, f"code fence '{match.group('fence')}' is never closed")
+                self.report.error(
+                    self.card.path,
+                    fence_line,
+                    f"code fence '{match.group('fence')}' is never closed; add a closing '{match.group('fence')}' line",
+                )
                 end = len(lines)
             indent = len(match.group("indent"))
             code = "\n".join(line[indent:] if line[:indent].isspace() else line.lstrip() for line in lines[i + 1 : end])
@@ -142,6 +152,20 @@ class _Chunk:
             return ""
         self.used.append(media.name)
         return media.name
+
+
+def _mask_code(text: str) -> str:
+    """The text with code (fenced and inline) blanked out, line numbers kept: HTML in code is just text."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        match = _FENCE_OPEN.match(lines[i])
+        if match:
+            end = _fence_end(lines, i, match.group("fence")) or len(lines) - 1
+            lines[i : end + 1] = [""] * (end + 1 - i)
+            i = end
+        i += 1
+    return _INLINE_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), "\n".join(lines))
 
 
 def _fence_end(lines: list[str], start: int, fence: str) -> int | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
+
 import nh3
 
 TAGS = {
@@ -41,3 +44,44 @@ def sanitize(html: str, media_names: frozenset[str]) -> str:
         link_rel="noopener noreferrer",
         strip_comments=True,
     )
+
+
+class _UnsafeHtmlFinder(HTMLParser):
+    """Names what the sanitiser will remove from raw HTML in a card, with the line it is on."""
+
+    def __init__(self, first_line: int):
+        super().__init__(convert_charrefs=True)
+        self.first_line = first_line
+        self.found: list[tuple[int, str]] = []
+
+    def _report(self, message: str) -> None:
+        self.found.append((self.first_line + self.getpos()[0] - 1, message))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if ":" in tag or "@" in tag:  # a Markdown autolink such as <https://keras.io>
+            return
+        if tag not in TAGS:
+            self._report(f"removed unsafe or unsupported HTML <{tag}>")
+            return
+        for name, value in attrs:
+            if name not in ATTRIBUTES.get(tag, ()):
+                self._report(f"removed attribute '{name}' from <{tag}>")
+            elif name in ("href", "src") and _scheme(value or "") not in URL_SCHEMES | {""}:
+                self._report(f"removed {_scheme(value or '')}: URL from <{tag} {name}>")
+            elif tag == "img" and name == "src":
+                self._report("removed raw <img> source: use Markdown ![alt](file) with a file from the media folder")
+
+
+def _scheme(url: str) -> str:
+    match = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", url)
+    return match.group(1).lower() if match else ""
+
+
+def find_unsafe_html(text: str, first_line: int) -> list[tuple[int, str]]:
+    """(line, message) for each piece of raw HTML in Markdown prose that sanitising removes."""
+    if "<" not in text:
+        return []
+    finder = _UnsafeHtmlFinder(first_line)
+    finder.feed(text)
+    finder.close()
+    return finder.found

@@ -15,6 +15,10 @@ KNOWN_KEYS = {"id", "tags", "reference"}
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TAG_PATTERN = re.compile(r"[^\s\"]+")
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+# Control characters have no place in a card (U+001F even separates Anki's fields).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The renderer uses private-use characters as placeholders; none may come from a card.
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 DETAILS_HEADING = re.compile(r"^##[ \t]+Details[ \t]*#*[ \t]*$")
 
 
@@ -25,6 +29,7 @@ class SourceCard:
     path: Path
     rel: str
     id: str
+    id_line: int
     tags: tuple[str, ...]
     references: tuple[str, ...]
     sections: tuple[str, ...]
@@ -64,7 +69,18 @@ def read_text(path: Path, report: Report) -> str | None:
         line = data[: exc.start].count(b"\n") + 1
         report.error(path, line, f"not valid UTF-8 (byte {exc.start}); save the file as UTF-8")
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    control = _CONTROL.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
+        report.error(path, line, f"control character U+{ord(control.group()):04X} in the text; remove it")
+        return None
+    found = _PRIVATE_USE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        report.warning(path, line, "private-use characters replaced by U+FFFD (they have no meaning in a card)")
+        text = _PRIVATE_USE.sub("\ufffd", text)
+    return text
 
 
 def load_cards(cards_dir: Path, report: Report) -> list[SourceCard]:
@@ -81,7 +97,7 @@ def load_cards(cards_dir: Path, report: Report) -> list[SourceCard]:
             continue
         if card.id in seen:
             other = seen[card.id]
-            report.error(path, 2, f"id '{card.id}' is already used by {other.rel}; ids must be unique")
+            report.error(path, card.id_line, f"id '{card.id}' is already used by {other.rel}; ids must be unique")
             continue
         seen[card.id] = card
         cards.append(card)
@@ -97,9 +113,9 @@ def parse_card(path: Path, cards_dir: Path, report: Report) -> SourceCard | None
     meta, body_start = _front_matter(path, lines, report)
     if meta is None:
         return None
-    card_id = _card_id(path, meta, report)
-    tags = _string_list(path, meta, "tags", report)
-    references = _string_list(path, meta, "reference", report)
+    card_id = _card_id(path, meta, lines, report)
+    tags = _string_list(path, meta, lines, "tags", report)
+    references = _string_list(path, meta, lines, "reference", report)
     for ref in references:
         if not re.match(r"https?://", ref):
             report.error(path, _key_line(lines, "reference"), f"reference must be an http(s) URL, not '{ref}'")
@@ -125,6 +141,7 @@ def parse_card(path: Path, cards_dir: Path, report: Report) -> SourceCard | None
         path=path,
         rel=path.relative_to(cards_dir).as_posix(),
         id=card_id,
+        id_line=_key_line(lines, "id"),
         tags=tuple(tags),
         references=tuple(references),
         sections=tuple(section_name(p) for p in rel_parts[:-1]),
@@ -162,24 +179,25 @@ def _front_matter(path: Path, lines: list[str], report: Report) -> tuple[dict | 
     return meta, end + 1
 
 
-def _card_id(path: Path, meta: dict, report: Report) -> str | None:
+def _card_id(path: Path, meta: dict, lines: list[str], report: Report) -> str | None:
     if "id" not in meta:
         report.error(path, 1, "front matter has no 'id'; add a stable, unique id such as 'id: my-card'")
         return None
     value = meta["id"]
     card_id = "" if value is None else str(value).strip()
+    line = _key_line(lines, "id")
     if not card_id:
-        report.error(path, 2, "'id' is empty")
+        report.error(path, line, "'id' is empty")
         return None
     if not ID_PATTERN.fullmatch(card_id):
         suggestion = re.sub(r"[^A-Za-z0-9._-]+", "-", card_id).strip("-._")
         hint = f"; did you mean '{suggestion}'?" if suggestion else ""
-        report.error(path, 2, f"id '{card_id}' may use only letters, digits, '.', '_' and '-'{hint}")
+        report.error(path, line, f"id '{card_id}' may use only letters, digits, '.', '_' and '-'{hint}")
         return None
     return card_id
 
 
-def _string_list(path: Path, meta: dict, key: str, report: Report) -> list[str]:
+def _string_list(path: Path, meta: dict, lines: list[str], key: str, report: Report) -> list[str]:
     value = meta.get(key)
     if value is None:
         return []
@@ -187,7 +205,7 @@ def _string_list(path: Path, meta: dict, key: str, report: Report) -> list[str]:
         return [value.strip()]
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
         return [str(v).strip() for v in value]
-    report.error(path, 1, f"'{key}' must be a string or a list of strings")
+    report.error(path, _key_line(lines, key), f"'{key}' must be a string or a list of strings")
     return []
 
 

@@ -1,0 +1,113 @@
+"""Property: whatever the input, the outcome is a valid deck or a clean error report — never a crash."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import SVG, Project, card, import_package
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import build_deck
+from deckbuilder.errors import BuildError
+
+VALID = card(
+    "seed",
+    "What does `fit()` return?",
+    """
+    A {{c1::`History`::object}} with \\(loss_t\\) per epoch, see ![d](d.svg).
+
+    ```python
+    history = model.fit(x, y, {{c2::epochs=3}})
+    ```
+
+    | a | b |
+    |---|---|
+    | {{c3::x}} | y |
+
+    ## Details
+
+    - <b>bold</b> and {{c4::more}}
+    """,
+)
+FRAGMENTS = [
+    "{{c1::", "{{c2::", "{{c0::", "{{c", "}}", "::", "```", "```python\n", "~~~", "\n---\n", "---", "id:", "\n# ",
+    "## Details\n", "\\(", "\\)", "\\[", "\\]", "![x](d.svg)", "![x](../d.svg)", "<script>", "<b>", "`", "_", "*",
+    "\t", "\r\n", "\ufeff", "é", "🚀", "\x00", "[link](https://x.io)", "|", "\n\n", "- ", "1. ", "<", "&", "{", "}",
+]  # fmt: skip
+
+fragment = st.sampled_from(FRAGMENTS) | st.text(max_size=8)
+
+
+@st.composite
+def mutated(draw) -> bytes:
+    """The valid card with random fragments inserted, deleted or replaced, maybe with raw bytes."""
+    text = VALID
+    for _ in range(draw(st.integers(1, 8))):
+        at = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["insert", "delete", "replace"]))
+        end = min(len(text), at + draw(st.integers(0, 12)))
+        piece = "" if op == "delete" else draw(fragment)
+        text = text[:at] + piece + (text[end:] if op != "insert" else text[at:])
+    data = text.encode("utf-8", "surrogatepass")
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(st.binary(max_size=4)) + data[at:]
+    return data
+
+
+random_card = st.one_of(
+    mutated(),
+    st.lists(fragment, max_size=30).map(lambda parts: "".join(parts).encode("utf-8", "surrogatepass")),
+    st.binary(max_size=200),
+)
+
+FUZZ = settings(
+    max_examples=120,
+    deadline=timedelta(seconds=20),  # a hang detector, not a speed test
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def fresh_project() -> Project:
+    project = Project(Path(tempfile.mkdtemp(prefix="fuzz-")))
+    project.write({"seed.md": VALID.replace("id: seed", "id: other")}, {"d.svg": SVG})
+    return project
+
+
+@FUZZ
+@given(data=random_card)
+def test_any_card_gives_a_deck_or_a_clean_error_report(collection, data):
+    project = fresh_project()
+    try:
+        project.write({"x.md": data})
+        try:
+            result = project.build()
+        except BuildError as exc:
+            assert exc.problems and all(p.severity in ("error", "warning") and p.line >= 1 for p in exc.problems)
+            assert not project.output.exists()
+            return
+        log = import_package(collection, project.output)
+        assert len(log.new) + len(log.updated) + len(log.duplicate) == result.summary.notes
+    finally:
+        shutil.rmtree(project.root)
+
+
+@FUZZ
+@given(data=random_card)
+def test_check_never_crashes(data):
+    project = fresh_project()
+    try:
+        project.write({"x.md": data})
+        args = ["--cards", str(project.cards), "--media", str(project.media), "--check"]
+        result = CliRunner().invoke(build_deck.main, args)
+        assert result.exit_code in (0, 1), result.output
+        assert isinstance(result.exception, (SystemExit, type(None))), repr(result.exception)
+        if result.exit_code == 1:
+            assert ": error: " in result.stderr
+    finally:
+        shutil.rmtree(project.root)
