@@ -1,20 +1,20 @@
-"""The build: read every card, render it, then (if nothing is wrong) write the package."""
+"""The build: read and render every card, check what spans files, then write the package."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import RenderCache, default_cache_dir
 from .changes import ChangeReport, compare
 from .config import DeckConfig, load_config
 from .errors import BuildError, Problem, Report
-from .media import MediaLibrary
-from .package import PackageSummary, make_notes, write_package
-from .previous import read_previous
-from .render import RenderedCard, render_card
-from .sources import load_cards
+from .media import MediaFile, MediaLibrary
+from .pipeline import FileResult, process_all
+from .sources import find_card_files, unique_ids
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class BuildOptions:
     deck_name: str | None = None
     check_only: bool = False
     strict: bool = False
+    jobs: int = os.cpu_count() or 1
+    cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache
 
 
 @dataclass
@@ -36,8 +38,8 @@ class BuildResult:
     config: DeckConfig
     output: Path | None
     warnings: list[Problem] = field(default_factory=list)
-    rendered: list[RenderedCard] = field(default_factory=list)
-    summary: PackageSummary | None = None
+    rendered: list = field(default_factory=list)
+    summary: object | None = None
     changes: ChangeReport | None = None
 
 
@@ -47,35 +49,65 @@ def build_time() -> int:
     return int(value) if value.isdigit() else int(time.time())
 
 
-def check(options: BuildOptions) -> tuple[DeckConfig, list[RenderedCard], MediaLibrary, Report]:
-    """Read and render every card, collecting every problem."""
+def check(options: BuildOptions, progress: Callable | None = None) -> tuple[DeckConfig, list, Report]:
+    """Read and render every card (from the cache where possible), collecting every problem."""
     report = Report(options.cards_dir)
     if not options.cards_dir.is_dir():
         report.error(options.cards_dir, 1, "cards folder not found")
         raise BuildError(report.sorted())
     config = load_config(options.cards_dir, report)
-    library = MediaLibrary(options.media_dir)
-    rendered = [render_card(card, library, report) for card in load_cards(options.cards_dir, report)]
-    if not rendered and not report.has_errors():
+    cache = RenderCache(options.cache_dir, options.cards_dir) if options.cache_dir else None
+    paths = find_card_files(options.cards_dir)
+    results = process_all(paths, options.cards_dir, options.media_dir, report, cache, options.jobs, progress)
+    for result in results:
+        report.problems.extend(result.problems)
+    sources = unique_ids([r.source for r in results if r.source is not None], report)
+    kept = {id(card) for card in sources}
+    rendered = [r.rendered for r in results if r.rendered is not None and id(r.source) in kept]
+    if not paths and not report.has_errors():
         report.error(options.cards_dir, 1, "no card files (*.md) found")
+    _check_media(results, rendered, MediaLibrary(options.media_dir), report)
+    if cache is not None and not report.has_errors():
+        cache.save()
+    return config, rendered, report
+
+
+def _check_media(results: list[FileResult], rendered: list, library: MediaLibrary, report: Report) -> None:
+    """Two files must not share a packaged name; every media file should be used."""
+    names: dict[str, object] = {}
+    for card in rendered:
+        for image in card.images:
+            other = names.setdefault(image.name, image)
+            if other.source.resolve() != image.source.resolve():
+                message = f"'{image.ref}' and '{other.ref}' would get the same name '{image.name}' in the package"
+                report.error(card.source.path, image.line, message)
+    referenced = {path for result in results for path in result.referenced}
     for path in library.files():
-        if path.resolve() not in library.referenced:
+        if path.resolve() not in referenced:
             report.warning(path, 1, "media file is not used by any card")
-    return config, rendered, library, report
 
 
-def build(options: BuildOptions) -> BuildResult:
+def packaged_media(rendered: list) -> list[MediaFile]:
+    """Every media file the deck shows, once, sorted by packaged name."""
+    files = {image.name: MediaFile(image.name, image.source) for card in rendered for image in card.images}
+    return [files[name] for name in sorted(files)]
+
+
+def build(options: BuildOptions, progress: Callable | None = None) -> BuildResult:
     """Check everything; unless checking only, write the deck. Raises BuildError on errors."""
-    config, rendered, library, report = check(options)
+    config, rendered, report = check(options, progress)
     if report.has_errors(strict=options.strict):
         raise BuildError(report.sorted())
     warnings = report.sorted()
     if options.check_only or options.output is None:
         return BuildResult(config, None, warnings, rendered)
+    from .package import make_notes, write_package
+    from .previous import read_previous
+
     deck_name = options.deck_name or config.name
     notes = make_notes(rendered, config, deck_name)
     previous = read_previous(options.output)
-    media = sorted(library.used.values(), key=lambda m: m.name)
+    media = packaged_media(rendered)
     summary = write_package(notes, config, deck_name, media, options.output, previous, build_time())
     changes = compare(notes, previous, config)
     return BuildResult(config, options.output, warnings, rendered, summary, changes)

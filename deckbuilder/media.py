@@ -44,21 +44,14 @@ class MediaLibrary:
     """The media folder: checks references and remembers which files the deck uses."""
 
     media_dir: Path
-    used: dict[str, MediaFile] = field(default_factory=dict)
     referenced: set[Path] = field(default_factory=set)  # every file a card points at, packaged or not
     _by_ref: dict[str, MediaFile] = field(default_factory=dict)
 
     def resolve(self, ref: str) -> MediaFile:
         """The packaged file for ``ref``, or MediaError saying what is wrong with it."""
-        if ref in self._by_ref:
-            return self._by_ref[ref]
-        media = self._load(ref)
-        other = self.used.get(media.name)
-        if other is not None and other.source.resolve() != media.source.resolve():
-            raise MediaError(f"'{ref}' and '{other.source.name}' would get the same name '{media.name}' in the package")
-        self.used[media.name] = media
-        self._by_ref[ref] = media
-        return media
+        if ref not in self._by_ref:
+            self._by_ref[ref] = self._load(ref)
+        return self._by_ref[ref]
 
     def _load(self, ref: str) -> MediaFile:
         if _SCHEME.match(ref) or ref.startswith("//"):

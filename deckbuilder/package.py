@@ -11,6 +11,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import genanki
 
@@ -18,7 +19,18 @@ from .config import DeckConfig, slugify
 from .media import MediaFile
 from .notetypes import cloze_model, qa_model
 from .previous import PreviousBuild
-from .render import RenderedCard
+
+if TYPE_CHECKING:
+    from .render import RenderedCard
+
+
+class TimedNote(genanki.Note):
+    """A note written with its own modification time (genanki stamps every note with one)."""
+
+    mod = 0
+
+    def write_to_db(self, cursor, timestamp: float, deck_id, id_gen):
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
 @dataclass(frozen=True)
@@ -63,10 +75,10 @@ def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) ->
         tags = card_tags(config, card)
         fields = [card.question, card.answer, card.reference, card.section, source.id]
         guid = note_guid(config, source.id, "qa")
-        notes.append(PackagedNote(source.id, "qa", genanki.Note(qa, fields, tags=tags, guid=guid, due=due), deck))
+        notes.append(PackagedNote(source.id, "qa", TimedNote(qa, fields, tags=tags, guid=guid, due=due), deck))
         if card.cloze_numbers:
             fields = [card.cloze_text, card.question, card.reference, card.section, source.id]
-            note = genanki.Note(cloze, fields, tags=tags, guid=note_guid(config, source.id, "cloze"), due=due)
+            note = TimedNote(cloze, fields, tags=tags, guid=note_guid(config, source.id, "cloze"), due=due)
             # genanki finds no card for some clozes (nested ones); Anki's rule is one card per number.
             note.cards = [genanki.Card(number - 1) for number in card.cloze_numbers]
             notes.append(PackagedNote(source.id, "cloze", note, deck))
@@ -127,6 +139,8 @@ def write_package(
         for model in models:
             deck.add_model(model)
     times = note_times(notes, previous, now)
+    for packaged in notes:
+        packaged.note.mod = times[packaged.note.guid]
     model_times = {m.model_id: model_time(m, previous, now) for m in models}
     stamp = max([*times.values(), *model_times.values()])
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -138,7 +152,7 @@ def write_package(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "collection.anki2"
-            _write_collection(db, list(decks.values()), times, model_times, stamp)
+            _write_collection(db, list(decks.values()), model_times, stamp)
             _write_zip(Path(tmp_name), db, media)
         os.replace(tmp_name, output)
     except BaseException:
@@ -148,14 +162,12 @@ def write_package(
     return PackageSummary(notes=len(notes), cards=cards, media=len(media))
 
 
-def _write_collection(db: Path, decks, times: dict[str, int], model_times: dict[int, int], stamp: int) -> None:
+def _write_collection(db: Path, decks, model_times: dict[int, int], stamp: int) -> None:
     conn = sqlite3.connect(db)
     try:
         cursor = conn.cursor()
         # Ids count up from the newest time in the deck: deterministic for unchanged sources.
         genanki.Package(decks).write_to_db(cursor, stamp, itertools.count(stamp * 1000))
-        cursor.executemany("UPDATE notes SET mod = ? WHERE guid = ?", [(t, g) for g, t in times.items()])
-        cursor.execute("UPDATE cards SET mod = (SELECT mod FROM notes WHERE notes.id = cards.nid)")
         (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
         models = json.loads(models_json)
         for mid, model in models.items():

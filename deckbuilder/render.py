@@ -6,6 +6,7 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import markdown
 from markdown.inlinepatterns import InlineProcessor
@@ -31,6 +32,20 @@ _CODE_OR_MATH = re.compile(
     r"(?P<code>(?P<ticks>`+)[^`].{0,4000}?(?P=ticks))|(?P<math>\\\(.{1,4000}?\\\)|\\\[.{1,4000}?\\\])", re.DOTALL
 )
 _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
+_SPLIT = "\ue030"  # a paragraph of its own between answer and details
+# A question of plain words and `code` spans: no emphasis, links, HTML, entities, escapes, math or clozes.
+_PLAIN_QUESTION = re.compile(r"(?:[^`*_\[\]<>&\\{}!~|#]|(`+)[^`]+?\1)*")
+_INLINE_CODE_SPAN = re.compile(r"(`+)([^`]+?)\1")
+
+
+@dataclass(frozen=True)
+class ImageUse:
+    """One image reference of a card and the media file it was resolved to."""
+
+    ref: str
+    line: int
+    name: str
+    source: Path
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,12 @@ class RenderedCard:
     cloze_numbers: tuple[int, ...]
     reference: str
     section: str
-    media: tuple[str, ...]
+    images: tuple[ImageUse, ...]
+
+    @property
+    def media(self) -> tuple[str, ...]:
+        """The packaged names of the media files this card shows."""
+        return tuple(sorted({image.name for image in self.images}))
 
 
 class _ImageResolver(Treeprocessor):
@@ -84,7 +104,7 @@ class _Chunk:
 
     def __init__(self, card: SourceCard, library: MediaLibrary, report: Report, table: ClozeTable):
         self.card, self.library, self.report, self.table = card, library, report, table
-        self.used: list[str] = []
+        self.images: list[ImageUse] = []
 
     def render(self, text: str, first_line: int) -> str:
         blocks: list[str] = []
@@ -128,7 +148,9 @@ class _Chunk:
                 )
                 end = len(lines)
             indent = len(match.group("indent"))
-            code = "\n".join(line[indent:] if line[:indent].isspace() else line.lstrip() for line in lines[i + 1 : end])
+            code = "\n".join(
+                line[indent:] if not line[:indent].strip() else line.lstrip() for line in lines[i + 1 : end]
+            )
             hint = f" inside the code block; a cloze cannot span a code fence (line {first_line + end})"
             marked, _ = mark_clozes(code + "\n", fence_line + 1, self.table, problems, hint)
             language = match.group("lang").lower()
@@ -145,12 +167,13 @@ class _Chunk:
         return "\n".join(out)
 
     def _image(self, ref: str, text: str, first_line: int) -> str:
+        line = _line_of(text, f"]({ref}", first_line)
         try:
             media = self.library.resolve(ref)
         except MediaError as exc:
-            self.report.error(self.card.path, _line_of(text, f"]({ref}", first_line), str(exc))
+            self.report.error(self.card.path, line, str(exc))
             return ""
-        self.used.append(media.name)
+        self.images.append(ImageUse(ref, line, media.name, media.source))
         return media.name
 
 
@@ -189,18 +212,13 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report) -> Rend
     """Render question, answer, details and reference of one card."""
     table = ClozeTable()
     chunk = _Chunk(card, library, report, table)
-    question = chunk.render(card.question, card.question_line)
-    if table.clozes:
-        report.error(card.path, card.question_line, "clozes belong in the answer, not in the question heading")
-    question = _PARAGRAPH.sub(r"\1", question.strip())
-    answer = chunk.render(card.answer, card.answer_line)
-    details = chunk.render(card.details, card.details_line) if card.details.strip() else ""
+    question = _render_question(card, chunk)
+    answer, details = _render_body(card, chunk)
     if not answer.strip():
         report.warning(card.path, card.question_line, "the answer is empty")
-    media = frozenset(chunk.used)
+    media = frozenset(image.name for image in chunk.images)
     answer = sanitize(answer, media)
-    details = sanitize(details, media)
-    question = sanitize(question, media)
+    details = sanitize(details, media) if details else ""
     full = answer + (f'\n<div class="details">{details}</div>' if details else "")
     numbers = tuple(table.numbers())
     return RenderedCard(
@@ -211,8 +229,33 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report) -> Rend
         cloze_numbers=numbers,
         reference=_references(card.references),
         section=" › ".join(card.sections),
-        media=tuple(sorted(media)),
+        images=tuple(chunk.images),
     )
+
+
+def _render_question(card: SourceCard, chunk: _Chunk) -> str:
+    if _PLAIN_QUESTION.fullmatch(card.question):
+        # Text and code spans only (the usual question): what Markdown would make, without its cost.
+        return _INLINE_CODE_SPAN.sub(_code_span, html.escape(card.question, quote=False))
+    question = chunk.render(card.question, card.question_line)
+    if chunk.table.clozes:
+        chunk.report.error(card.path, card.question_line, "clozes belong in the answer, not in the question heading")
+    return sanitize(_PARAGRAPH.sub(r"\1", question.strip()), frozenset(image.name for image in chunk.images))
+
+
+def _code_span(match: re.Match) -> str:
+    return f"<code>{match.group(2).strip()}</code>"
+
+
+def _render_body(card: SourceCard, chunk: _Chunk) -> tuple[str, str]:
+    """Answer and details as HTML, converted in one Markdown pass (half the fixed cost of two)."""
+    if not card.details.strip():
+        return chunk.render(card.answer, card.answer_line), ""
+    gap = card.details_line - card.answer_line - card.answer.count("\n") - 1
+    text = f"{card.answer}\n\n{_SPLIT}\n" + "\n" * max(gap - 2, 0) + card.details
+    rendered = chunk.render(text, card.answer_line)
+    answer, _, details = rendered.partition(f"<p>{_SPLIT}</p>")
+    return answer.rstrip("\n"), details.strip("\n")
 
 
 def _references(urls: tuple[str, ...]) -> str:

@@ -11,6 +11,7 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
 from deckbuilder.build import BuildOptions, BuildResult, build
+from deckbuilder.cache import default_cache_dir
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'
 
@@ -49,11 +50,20 @@ class Project:
         return self
 
     def options(self, **overrides) -> BuildOptions:
-        values = {"cards_dir": self.cards, "media_dir": self.media, "output": self.output, **overrides}
+        values = {"cards_dir": self.cards, "media_dir": self.media, "output": self.output}
+        values["cache_dir"] = default_cache_dir()
+        values.update(overrides)
         return BuildOptions(**values)
 
     def build(self, **overrides) -> BuildResult:
         return build(self.options(**overrides))
+
+
+@pytest.fixture(autouse=True)
+def render_cache(tmp_path: Path, monkeypatch) -> Path:
+    """Each test gets its own render cache, away from the user's."""
+    monkeypatch.setenv("BUILD_DECK_CACHE", str(tmp_path / "render-cache"))
+    return tmp_path / "render-cache"
 
 
 @pytest.fixture

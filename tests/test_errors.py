@@ -21,7 +21,8 @@ def bad(card_id: str, body: str) -> str:
 
 ERRORS = {
     "yaml": ({"x.md": "---\nid: [unclosed\n---\n# Q\n"}, {},
-             "x.md:2: error: front matter is not valid YAML: expected ',' or ']', but got '<stream end>'"),
+             "x.md:3: error: front matter is not valid YAML: did not find expected ',' or ']' "
+             "(while parsing a flow sequence that starts at line 2)"),
     "not-a-mapping": ({"x.md": "---\n- a\n---\n# Q\n"}, {},
                       "x.md:2: error: front matter must be a mapping such as 'id: my-card'"),
     "no-front-matter": ({"x.md": "# Q\n\nA\n"}, {},

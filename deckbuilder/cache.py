@@ -1,0 +1,89 @@
+"""A render cache: unchanged cards are not parsed or rendered again.
+
+Entries are keyed by the card file's bytes, its path, the media folder and a namespace
+made of this tool's own source code and the versions of the libraries that shape the
+HTML, so any change to those starts afresh. Images are checked on every hit (see
+pipeline._media_unchanged). The cache is one pickle file; deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import platform
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+LIBRARIES = ("markdown", "pygments", "nh3", "PyYAML", "genanki")
+
+
+def default_cache_dir() -> Path:
+    """``$BUILD_DECK_CACHE``, else the user's cache folder (never inside the project)."""
+    if os.environ.get("BUILD_DECK_CACHE"):
+        return Path(os.environ["BUILD_DECK_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "build_deck"
+
+
+def namespace() -> str:
+    """Changes whenever the code or a library that produces the HTML changes."""
+    digest = hashlib.sha256(platform.python_version().encode())
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=?;".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")) + sorted(Path(__file__).parent.glob("*.css")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+class RenderCache:
+    """Per-file results of earlier builds, loaded from and saved to one file."""
+
+    def __init__(self, directory: Path, cards_dir: Path):
+        # One file per cards folder, so building two decks in turn does not evict either.
+        folder = hashlib.sha256(str(cards_dir.resolve()).encode()).hexdigest()[:16]
+        self.path = directory / f"render-{folder}.pickle"
+        self.namespace = namespace()
+        self.entries: dict[str, object] = {}
+        self.used: dict[str, object] = {}
+        self.changed = False
+        try:
+            with open(self.path, "rb") as handle:
+                stored_namespace, entries = pickle.load(handle)
+            if stored_namespace == self.namespace:
+                self.entries = entries
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            pass  # a missing, old or damaged cache is simply empty
+
+    def key(self, path: Path, media_dir: Path, data: bytes) -> str:
+        digest = hashlib.sha256(f"{path.resolve()}\0{media_dir.resolve()}\0".encode())
+        digest.update(data)
+        return digest.hexdigest()
+
+    def get(self, key: str):
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.used[key] = entry
+        return entry
+
+    def put(self, key: str, entry) -> None:
+        self.used[key] = entry
+        self.changed = True
+
+    def save(self) -> None:
+        """Keep only what this build used (the cache never grows beyond one deck's size)."""
+        if not self.changed and len(self.used) == len(self.entries):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".render-cache.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump((self.namespace, self.used), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
