@@ -91,7 +91,7 @@ def main(
     if preview is not None:
         from deckbuilder.preview import write_preview
 
-        write_preview(result.rendered, options.deck_name or result.config.name, preview)
+        write_preview(result.rendered, options.deck_name or result.config.name, preview, media_dir=options.media_dir)
         if not quiet:
             click.echo(f"wrote preview {preview}")
     if not quiet:

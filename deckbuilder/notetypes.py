@@ -12,13 +12,15 @@ from importlib import resources
 
 import genanki
 from pygments.formatters import HtmlFormatter
+from pygments.style import Style
 
+from .code_theme import LIGHT_BACKGROUND, NIGHT_BACKGROUND, LightCodeStyle, NightCodeStyle
 from .highlight import CODE_CLASS
 
 QA_MODEL_ID = 1_734_209_113
 CLOZE_MODEL_ID = 1_734_209_114
-LIGHT_CODE_STYLE = "default"
-NIGHT_CODE_STYLE = "github-dark"
+LIGHT_CODE_STYLE = LightCodeStyle
+NIGHT_CODE_STYLE = NightCodeStyle
 
 QA_FIELDS = ("Question", "Answer", "Reference", "Section", "Id")
 CLOZE_FIELDS = ("Text", "Question", "Reference", "Section", "Id")
@@ -37,17 +39,27 @@ def _fields(names: tuple[str, ...], first_id: int) -> list[dict]:
 
 
 def code_css() -> str:
-    """Pygments colours: a light theme, and a night theme scoped to Anki's night-mode class."""
-    return _scoped_style(LIGHT_CODE_STYLE, f".{CODE_CLASS}") + _scoped_style(
-        NIGHT_CODE_STYLE, f".nightMode .{CODE_CLASS}"
+    """Code colours: the light theme, then the night theme scoped to Anki's night-mode class.
+
+    Both come from deckbuilder/code_theme.py, which gives every token class a colour
+    meeting WCAG AA on its block's background in both modes.
+    """
+    light = f"pre.{CODE_CLASS} {{ background-color: {LIGHT_BACKGROUND}; }}\n"
+    night = f".nightMode pre.{CODE_CLASS} {{ background-color: {NIGHT_BACKGROUND}; }}\n"
+    return (
+        light
+        + _scoped_style(LIGHT_CODE_STYLE, f".{CODE_CLASS}")
+        + night
+        + _scoped_style(NIGHT_CODE_STYLE, f".nightMode .{CODE_CLASS}")
     )
 
 
-def _scoped_style(style: str, scope: str) -> str:
-    # get_style_defs also emits unscoped rules (pre, line numbers); keep only ours, and
-    # drop the theme's background: the card CSS sets it once per mode.
+def _scoped_style(style: type[Style], scope: str) -> str:
+    # get_style_defs also emits unscoped rules (pre, line numbers) and the theme's
+    # background (set above, on pre); keep only the token rules. Highlighted lines
+    # (.hll) are never emitted, and their pale yellow would glare in night mode.
     rules = HtmlFormatter(style=style).get_style_defs(scope).splitlines()
-    return "\n".join(r for r in rules if r.startswith(scope + " .")) + "\n"
+    return "\n".join(r for r in rules if r.startswith(scope + " .") and not r.startswith(scope + " .hll")) + "\n"
 
 
 @lru_cache(maxsize=1)

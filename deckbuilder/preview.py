@@ -1,0 +1,320 @@
+"""A self-contained HTML page showing every card's front and back, as Anki renders them.
+
+The page uses the note types' own templates and CSS (notetypes.py) with a small renderer
+for the parts of Anki's template language they use: {{Field}}, {{#Field}}...{{/Field}},
+{{^Field}}...{{/Field}}, {{FrontSide}} and {{cloze:Field}}, whose output is the same span
+markup Anki's cloze filter produces (tests/test_preview.py compares the two). Images are
+embedded as data: URIs, so the page can be mailed or opened anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .media import MediaLibrary, packaged_name
+from .notetypes import CLOZE_BACK, CLOZE_FRONT, QA_BACK, QA_FRONT, card_css
+from .render import RenderedCard
+
+# --- Anki's template language (the parts our note types use) --------------------------------
+
+_SECTION = re.compile(r"\{\{([#^])\s*([^}]+?)\s*\}\}(.*?)\{\{/\s*\2\s*\}\}", re.DOTALL)
+_TAG = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
+# Anki counts a field holding only whitespace, <br> or <div> tags as empty.
+_EMPTY_FIELD = re.compile(r"^(?:\s|</?(?:br|div)\s?/?>)*$", re.IGNORECASE)
+
+
+def render_template(template: str, fields: dict[str, str], ordinal: int = 1, front: str | None = None) -> str:
+    """One side of a card: ``front`` is None for the question side, the rendered front for the answer.
+
+    ``ordinal`` is the card's number (Anki's card.ord + 1), which picks the active cloze.
+    """
+
+    def section(match: re.Match) -> str:
+        shown = not _EMPTY_FIELD.match(fields[match.group(2)])
+        return match.group(3) if shown == (match.group(1) == "#") else ""
+
+    previous = None
+    while previous != template:  # sections may nest
+        previous, template = template, _SECTION.sub(section, template)
+
+    def tag(match: re.Match) -> str:
+        name = match.group(1)
+        if name == "FrontSide":
+            return front or ""
+        if name.startswith("cloze:"):
+            return reveal_clozes(fields[name.removeprefix("cloze:")], ordinal, question=front is None)
+        return fields[name]
+
+    # One pass over the template: text from fields is never parsed as template syntax.
+    return _TAG.sub(tag, template)
+
+
+# --- Anki's cloze filter ---------------------------------------------------------------------
+
+_CLOZE_TOKEN = re.compile(r"\{\{c(\d+)::|\}\}")
+_MATHJAX = re.compile(r"(\\[(\[])(.*?)(\\[)\]])", re.DOTALL)
+_HTML_TAG = re.compile(r"<!--.*?-->|<.*?>", re.DOTALL)
+_MAX_OPEN_CLOZES = 10  # as in Anki: deeper clozes are read as plain text
+
+
+@dataclass
+class _Cloze:
+    number: int
+    nodes: list = field(default_factory=list)  # text and nested _Cloze
+    hint: str | None = None
+
+
+def _parse_clozes(text: str) -> list:
+    """Text and (nested) clozes, the way Anki's parser reads them."""
+    output: list = []
+    open_clozes: list[_Cloze] = []
+    position = 0
+    for match in [*_CLOZE_TOKEN.finditer(text), None]:
+        chunk = text[position : match.start() if match else len(text)]
+        if chunk and open_clozes:
+            if "::" in chunk:  # the first "::" in a cloze's text starts its hint
+                chunk, open_clozes[-1].hint = chunk.split("::", 1)
+            open_clozes[-1].nodes.append(chunk)
+        elif chunk:
+            output.append(chunk)
+        if match is None:
+            break
+        position = match.end()
+        if match.group(1) is not None:
+            if len(open_clozes) < _MAX_OPEN_CLOZES:
+                open_clozes.append(_Cloze(int(match.group(1))))
+        elif open_clozes:
+            closed = open_clozes.pop()
+            (open_clozes[-1].nodes if open_clozes else output).append(closed)
+        else:
+            output.append("}}")
+    return output  # like Anki, a cloze never closed is dropped
+
+
+def _encode_attribute(text: str) -> str:
+    """htmlescape's encode_attribute, which Anki uses for data-cloze."""
+    named = {'"': "&quot;", "&": "&amp;", "'": "&#x27;", "<": "&lt;", ">": "&gt;"}
+    out = []
+    for char in text:
+        if char in named:
+            out.append(named[char])
+        elif ord(char) < 256 and not (char.isascii() and char.isalnum()):
+            out.append(f"&#x{ord(char):02X};")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _render_cloze(cloze: _Cloze, ordinal: int, question: bool, found: list[bool]) -> str:
+    inner = "".join(
+        node if isinstance(node, str) else _render_cloze(node, ordinal, question, found) for node in cloze.nodes
+    )
+    active = cloze.number == ordinal
+    found[0] |= active
+    if active and question:
+        hint = cloze.hint if cloze.hint is not None else "..."
+        attribute = _encode_attribute(inner)
+        return f'<span class="cloze" data-cloze="{attribute}" data-ordinal="{cloze.number}">[{hint}]</span>'
+    css = "cloze" if active else "cloze-inactive"
+    return f'<span class="{css}" data-ordinal="{cloze.number}">{inner}</span>'
+
+
+def reveal_clozes(text: str, ordinal: int, question: bool) -> str:
+    """Anki's {{cloze:Field}}: cloze ``ordinal`` blanked (question) or revealed (answer).
+
+    Empty when the text has no cloze with that number, as in Anki.
+    """
+    found = [False]
+    parts = [n if isinstance(n, str) else _render_cloze(n, ordinal, question, found) for n in _parse_clozes(text)]
+    if not found[0]:
+        return ""
+    # Anki strips tags inside MathJax, so a cloze inside \( \) leaves plain text for MathJax.
+    return _MATHJAX.sub(lambda m: m.group(1) + _HTML_TAG.sub("", m.group(2)) + m.group(3), "".join(parts))
+
+
+# --- the cards of a rendered deck ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreviewCard:
+    """One Anki card: its note's id, its kind and number, and both sides' HTML."""
+
+    card_id: str
+    title: str  # "Question → Answer" or "Cloze 3"
+    ordinal: int
+    front: str
+    back: str
+
+
+def preview_cards(card: RenderedCard) -> list[PreviewCard]:
+    """The Anki cards of one source card: its Q&A card, then one card per cloze number."""
+    shared = {"Question": card.question, "Reference": card.reference, "Section": card.section, "Id": card.source.id}
+    qa = {**shared, "Answer": card.answer}
+    front = render_template(QA_FRONT, qa)
+    cards = [PreviewCard(card.source.id, "Question → Answer", 1, front, render_template(QA_BACK, qa, 1, front))]
+    cloze = {**shared, "Text": card.cloze_text}
+    for number in card.cloze_numbers:
+        front = render_template(CLOZE_FRONT, cloze, number)
+        back = render_template(CLOZE_BACK, cloze, number, front)
+        cards.append(PreviewCard(card.source.id, f"Cloze {number}", number, front, back))
+    return cards
+
+
+# --- media -------------------------------------------------------------------------------------
+
+_MIME = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
+
+
+def media_data_uris(media_dir: Path | None, names: set[str]) -> dict[str, str]:
+    """{packaged name: data: URI} for the media files the cards use."""
+    if media_dir is None or not names:
+        return {}
+    uris = {}
+    for path in MediaLibrary(media_dir).files():
+        content = path.read_bytes()
+        name = packaged_name(path.relative_to(media_dir).as_posix(), content)
+        if name in names:
+            mime = _MIME.get(path.suffix.lower(), "application/octet-stream")
+            uris[name] = f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+    return uris
+
+
+def embed_media(card_html: str, uris: dict[str, str]) -> str:
+    """Point every <img src> that names a packaged file at its data: URI."""
+    return _IMG_SRC.sub(lambda m: m.group(1) + uris.get(html.unescape(m.group(2)), m.group(2)) + m.group(3), card_html)
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+# The page's own styles. Its classes start with "preview-" so they never meet the card CSS,
+# which styles .card, .section, .question, .answer and friends.
+PAGE_CSS = """
+body.preview-page { margin: 0; font-family: system-ui, sans-serif; background: #eef0f3; color: #1f2328; }
+body.preview-page.preview-dark { background: #0d0f12; color: #e6edf3; }
+.preview-bar { position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap; gap: 6px 18px;
+  align-items: center; padding: 8px 12px; background: #ffffff; border-bottom: 1px solid #d0d7de; }
+.preview-dark .preview-bar { background: #161b22; border-bottom-color: #30363d; }
+@media (max-width: 600px) { .preview-bar { position: static; } }
+.preview-bar h1 { font-size: 18px; margin: 0; }
+.preview-bar label { font-size: 16px; white-space: nowrap; }
+.preview-bar input { width: 18px; height: 18px; vertical-align: -3px; }
+.preview-toc { font-size: 16px; }
+.preview-toc a, .preview-page h2 a { color: inherit; }
+.preview-main { padding: 8px 12px 40px; }
+.preview-page h2 { font-size: 22px; margin: 28px 0 8px; }
+.preview-page h3 { font-size: 16px; margin: 0 0 6px; font-weight: 600; }
+.preview-note { margin: 0 0 20px; }
+.preview-cards { display: flex; flex-wrap: wrap; gap: 16px; }
+.preview-card { flex: 1 1 100%; min-width: 0; }
+.preview-faces { display: flex; flex-wrap: wrap; gap: 8px; }
+.preview-face { flex: 1 1 300px; min-width: 0; max-width: 100%; margin: 0; }
+.preview-face figcaption { font-size: 16px; color: #57606a; margin-bottom: 2px; }
+.preview-dark .preview-face figcaption { color: #aeb7c0; }
+/* The card itself: in Anki it is the <body>, whose margin shows the card's colour too. */
+.preview-face > .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 12px; min-height: 80px; }
+.preview-dark .preview-face > .card { border-color: #30363d; }
+/* Phone width: each side in a 360 px screen, as on a small phone. */
+.preview-phone .preview-card { flex: 0 1 auto; }
+.preview-phone .preview-face { flex: 0 1 360px; width: 360px; }
+.preview-phone .preview-face > .card { box-sizing: border-box; width: 360px; max-width: 100%; }
+"""
+
+PAGE_JS = """
+const night = document.getElementById("preview-night");
+const phone = document.getElementById("preview-phone");
+function apply() {
+  // Anki marks night mode on the card element itself (body.card.nightMode).
+  for (const card of document.querySelectorAll(".preview-face > .card")) {
+    card.classList.toggle("nightMode", night.checked);
+    card.classList.toggle("night_mode", night.checked);
+  }
+  document.body.classList.toggle("preview-dark", night.checked);
+  document.body.classList.toggle("preview-phone", phone.checked);
+}
+night.addEventListener("change", apply);
+phone.addEventListener("change", apply);
+apply();
+"""
+
+
+def _face(label: str, ordinal: int, card_html: str) -> str:
+    # In Anki the card is <body class="card cardN">; here it is a div with the same classes.
+    card = f'<div class="card card{ordinal}">\n{card_html}\n</div>'
+    return f'<figure class="preview-face"><figcaption>{label}</figcaption>{card}</figure>'
+
+
+def _card_block(card: PreviewCard, uris: dict[str, str]) -> str:
+    front = _face("Front", card.ordinal, embed_media(card.front, uris))
+    back = _face("Back", card.ordinal, embed_media(card.back, uris))
+    title = f"<h3>{html.escape(card.title)}</h3>"
+    return f'<article class="preview-card">{title}<div class="preview-faces">{front}{back}</div></article>'
+
+
+def _sections(rendered: list[RenderedCard]) -> dict[str, list[RenderedCard]]:
+    groups: dict[str, list[RenderedCard]] = {}
+    for card in rendered:
+        groups.setdefault(card.section or "Cards", []).append(card)
+    return groups
+
+
+def preview_html(rendered: list[RenderedCard], deck_name: str, media_dir: Path | None = None) -> str:
+    """The whole preview page as one string."""
+    uris = media_data_uris(media_dir, {name for card in rendered for name in card.media})
+    groups = _sections(rendered)
+    count = sum(1 + len(card.cloze_numbers) for card in rendered)
+    toc = " · ".join(f'<a href="#section-{i}">{html.escape(name)}</a>' for i, name in enumerate(groups, 1))
+    body = []
+    for i, (name, cards) in enumerate(groups.items(), 1):
+        body.append(f'<section><h2 id="section-{i}">{html.escape(name)}</h2>')
+        for card in cards:
+            blocks = "".join(_card_block(c, uris) for c in preview_cards(card))
+            body.append(
+                f'<div class="preview-note" id="card-{html.escape(card.source.id)}">'
+                f"<h3>{html.escape(card.source.id)}</h3>"
+                f'<div class="preview-cards">{blocks}</div></div>'
+            )
+        body.append("</section>")
+    title = html.escape(deck_name)
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}: card preview</title>
+<style>
+{card_css()}
+</style>
+<style>{PAGE_CSS}</style>
+</head>
+<body class="preview-page">
+<header class="preview-bar">
+<h1>{title}</h1>
+<span class="preview-toc">{count} cards: {toc}</span>
+<label><input type="checkbox" id="preview-night"> Night mode</label>
+<label><input type="checkbox" id="preview-phone" checked> Phone width (360 px)</label>
+</header>
+<main class="preview-main">
+{"".join(body)}
+</main>
+<script>{PAGE_JS}</script>
+</body>
+</html>
+"""
+
+
+def write_preview(rendered: list[RenderedCard], deck_name: str, path: Path, media_dir: Path | None = None) -> None:
+    """Write the preview page; pass the media folder to embed the images the cards use."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(preview_html(rendered, deck_name, media_dir), encoding="utf-8")
