@@ -56,7 +56,7 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
         report.error(options.cards_dir, 1, "cards folder not found")
         raise BuildError(report.sorted())
     config = load_config(options.cards_dir, report)
-    cache = RenderCache(options.cache_dir, options.cards_dir) if options.cache_dir else None
+    cache = RenderCache(options.cache_dir, options.cards_dir, options.media_dir) if options.cache_dir else None
     paths = find_card_files(options.cards_dir)
     results = process_all(paths, options.cards_dir, options.media_dir, report, cache, options.jobs, progress)
     for result in results:

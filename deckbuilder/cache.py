@@ -43,10 +43,12 @@ def namespace() -> str:
 class RenderCache:
     """Per-file results of earlier builds, loaded from and saved to one file."""
 
-    def __init__(self, directory: Path, cards_dir: Path):
+    def __init__(self, directory: Path, cards_dir: Path, media_dir: Path):
         # One file per cards folder, so building two decks in turn does not evict either.
         folder = hashlib.sha256(str(cards_dir.resolve()).encode()).hexdigest()[:16]
         self.path = directory / f"render-{folder}.pickle"
+        # Where a card sits decides its sections, and the media folder its images.
+        self.base = f"{cards_dir.resolve()}\0{media_dir.resolve()}\0".encode()
         self.namespace = namespace()
         self.entries: dict[str, object] = {}
         self.used: dict[str, object] = {}
@@ -59,8 +61,10 @@ class RenderCache:
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
             pass  # a missing, old or damaged cache is simply empty
 
-    def key(self, path: Path, media_dir: Path, data: bytes) -> str:
-        digest = hashlib.sha256(f"{path.resolve()}\0{media_dir.resolve()}\0".encode())
+    def key(self, relative: str, data: bytes) -> str:
+        """The key of a card file: its place in the cards folder and its bytes."""
+        digest = hashlib.sha256(self.base)
+        digest.update(relative.encode() + b"\0")
         digest.update(data)
         return digest.hexdigest()
 

@@ -29,11 +29,11 @@ def compare(notes, previous: PreviousBuild, config: DeckConfig) -> ChangeReport:
     """Compare the notes just written with the previous build's, grouped by card id."""
     current: dict[str, list] = {}
     for packaged in notes:
-        current.setdefault(packaged.card_id, []).append(packaged.note)
+        current.setdefault(packaged.card_id, []).append(packaged)
     previous_ids: dict[str, set[str]] = {}
     for note in previous.notes.values():
-        if config.tag in note.tags and note.fields:
-            previous_ids.setdefault(note.fields[-1], set()).add(note.guid)
+        if config.tag in note.tags:
+            previous_ids.setdefault(note.card_id, set()).add(note.guid)
     added, changed, unchanged = [], [], []
     for card_id, card_notes in current.items():
         if card_id not in previous_ids:
@@ -47,6 +47,6 @@ def compare(notes, previous: PreviousBuild, config: DeckConfig) -> ChangeReport:
 
 
 def _same(card_notes, previous_guids: set[str], previous: PreviousBuild) -> bool:
-    if {n.guid for n in card_notes} != previous_guids:
+    if {p.note.guid for p in card_notes} != previous_guids:
         return False
-    return all(previous.notes[note.guid].same_content(note) for note in card_notes)
+    return all(previous.notes[p.note.guid].digest == p.digest for p in card_notes)

@@ -87,6 +87,8 @@ def mark_clozes(
     text: str, first_line: int, table: ClozeTable, problems: list[ClozeProblem], unclosed_hint: str = ""
 ) -> tuple[str, bool]:
     """Replace cloze syntax with markers; returns the text and whether a cloze was left open."""
+    if "{" not in text:
+        return text, False
     out: list[str] = []
     stack: list[list] = []  # [start offset in out, number, hint_start or None, line]
     pos = 0

@@ -18,19 +18,10 @@ import genanki
 from .config import DeckConfig, slugify
 from .media import MediaFile
 from .notetypes import cloze_model, qa_model
-from .previous import PreviousBuild
+from .previous import MANIFEST, PreviousBuild, PreviousNote, model_digest, note_digest
 
 if TYPE_CHECKING:
     from .render import RenderedCard
-
-
-class TimedNote(genanki.Note):
-    """A note written with its own modification time (genanki stamps every note with one)."""
-
-    mod = 0
-
-    def write_to_db(self, cursor, timestamp: float, deck_id, id_gen):
-        super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
 @dataclass(frozen=True)
@@ -41,6 +32,7 @@ class PackagedNote:
     kind: str  # "qa" or "cloze"
     note: genanki.Note
     deck_name: str
+    digest: str  # note_digest: compared with the previous build's to find changed notes
 
 
 @dataclass(frozen=True)
@@ -75,13 +67,14 @@ def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) ->
         tags = card_tags(config, card)
         fields = [card.question, card.answer, card.reference, card.section, source.id]
         guid = note_guid(config, source.id, "qa")
-        notes.append(PackagedNote(source.id, "qa", TimedNote(qa, fields, tags=tags, guid=guid, due=due), deck))
+        note = genanki.Note(qa, fields, tags=tags, guid=guid, due=due)
+        notes.append(PackagedNote(source.id, "qa", note, deck, note_digest(fields, tags)))
         if card.cloze_numbers:
             fields = [card.cloze_text, card.question, card.reference, card.section, source.id]
-            note = TimedNote(cloze, fields, tags=tags, guid=note_guid(config, source.id, "cloze"), due=due)
+            note = genanki.Note(cloze, fields, tags=tags, guid=note_guid(config, source.id, "cloze"), due=due)
             # genanki finds no card for some clozes (nested ones); Anki's rule is one card per number.
             note.cards = [genanki.Card(number - 1) for number in card.cloze_numbers]
-            notes.append(PackagedNote(source.id, "cloze", note, deck))
+            notes.append(PackagedNote(source.id, "cloze", note, deck, note_digest(fields, tags)))
     return notes
 
 
@@ -94,7 +87,7 @@ def note_times(notes: list[PackagedNote], previous: PreviousBuild, now: int) -> 
         before = previous.notes.get(note.guid)
         if before is None:
             times[note.guid] = now
-        elif before.same_content(note):
+        elif before.digest == packaged.digest:
             times[note.guid] = before.mod
         else:
             times[note.guid] = max(now, before.mod + 1)
@@ -106,12 +99,8 @@ def model_time(model: genanki.Model, previous: PreviousBuild, now: int) -> int:
     before = previous.models.get(model.model_id)
     if before is None:
         return now
-    mod, old = before
-    new = model.to_json(0, 0)
-    keys = ("name", "css", "flds", "tmpls", "sortf", "type")
-    if all(old.get(k) == new.get(k) for k in keys):
-        return mod
-    return max(now, mod + 1)
+    mod, digest = before
+    return mod if digest == model_digest(model.to_json(0, 0)) else max(now, mod + 1)
 
 
 def _sub_deck_id(config: DeckConfig, name: str) -> int:
@@ -133,16 +122,14 @@ def write_package(
     for packaged in notes:
         if packaged.deck_name not in decks:
             decks[packaged.deck_name] = genanki.Deck(_sub_deck_id(config, packaged.deck_name), packaged.deck_name)
-        decks[packaged.deck_name].add_note(packaged.note)
     models = [qa_model(), cloze_model()]
     for deck in decks.values():
         for model in models:
             deck.add_model(model)
     times = note_times(notes, previous, now)
-    for packaged in notes:
-        packaged.note.mod = times[packaged.note.guid]
     model_times = {m.model_id: model_time(m, previous, now) for m in models}
     stamp = max([*times.values(), *model_times.values()])
+    manifest = _manifest(notes, times, models, model_times)
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
     os.close(fd)
@@ -152,8 +139,8 @@ def write_package(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "collection.anki2"
-            _write_collection(db, list(decks.values()), model_times, stamp)
-            _write_zip(Path(tmp_name), db, media)
+            _write_collection(db, decks, notes, times, model_times, stamp)
+            _write_zip(Path(tmp_name), db, media, manifest)
         os.replace(tmp_name, output)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -162,32 +149,68 @@ def write_package(
     return PackageSummary(notes=len(notes), cards=cards, media=len(media))
 
 
-def _write_collection(db: Path, decks, model_times: dict[int, int], stamp: int) -> None:
+def _manifest(notes: list[PackagedNote], times: dict[str, int], models, model_times: dict[int, int]) -> bytes:
+    previous_notes = {
+        p.note.guid: PreviousNote(p.note.guid, times[p.note.guid], p.card_id, tuple(p.note.tags), p.digest)
+        for p in notes
+    }
+    digests = {m.model_id: (model_times[m.model_id], model_digest(m.to_json(0, 0))) for m in models}
+    return PreviousBuild(previous_notes, digests).to_manifest()
+
+
+def _write_collection(
+    db: Path, decks: dict, notes: list[PackagedNote], times: dict[str, int], model_times: dict[int, int], stamp: int
+) -> None:
     conn = sqlite3.connect(db)
     try:
+        conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to roll back to
         cursor = conn.cursor()
         # Ids count up from the newest time in the deck: deterministic for unchanged sources.
-        genanki.Package(decks).write_to_db(cursor, stamp, itertools.count(stamp * 1000))
+        ids = itertools.count(stamp * 1000)
+        genanki.Package(list(decks.values())).write_to_db(cursor, stamp, ids)
+        note_rows, card_rows = _rows(notes, times, {name: d.deck_id for name, d in decks.items()}, ids)
+        # One statement per table (genanki executes one per row: seconds for a large deck).
+        cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows)
+        cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
         (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
         models = json.loads(models_json)
         for mid, model in models.items():
             model["mod"] = model_times.get(int(mid), stamp)
         cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
         conn.commit()
-        cursor.execute("VACUUM")
     finally:
         conn.close()
 
 
-def _write_zip(path: Path, db: Path, media: list[MediaFile]) -> None:
-    # Fixed entry times and order make the package byte-for-byte reproducible.
+def _rows(notes: list[PackagedNote], times: dict[str, int], deck_ids: dict[str, int], ids) -> tuple[list, list]:
+    """Note and card rows as genanki's Note.write_to_db would write them, each note with its own time."""
+    note_rows, card_rows = [], []
+    for packaged in notes:
+        note = packaged.note
+        note_id, mod = next(ids), times[note.guid]
+        tags = " " + " ".join(note.tags) + " "
+        sort_field = note.fields[note.model.sort_field_index]
+        note_rows.append((note_id, note.guid, note.model.model_id, mod, -1, tags, "\x1f".join(note.fields),
+                          sort_field, 0, 0, ""))  # fmt: skip
+        deck_id = deck_ids[packaged.deck_name]
+        for card in note.cards:
+            card_rows.append(
+                (next(ids), note_id, deck_id, card.ord, mod, -1, 0, 0, note.due, 0, 0, 0, 0, 0, 0, 0, 0, "")
+            )
+    return note_rows, card_rows
+
+
+def _write_zip(path: Path, db: Path, media: list[MediaFile], manifest: bytes) -> None:
+    # Fixed entry times and order make the package byte-for-byte reproducible. Level 3 packs
+    # the collection about as small as level 9 (within 50%) in a tenth of the time.
     when = (1980, 1, 1, 0, 0, 0)
     entries = [("collection.anki2", db.read_bytes())]
     entries.append(("media", json.dumps({str(i): m.name for i, m in enumerate(media)}).encode()))
     entries += [(str(i), m.source.read_bytes()) for i, m in enumerate(media)]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    entries.append((MANIFEST, manifest))
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in entries:
             info = zipfile.ZipInfo(name, date_time=when)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, data, compresslevel=9)
+            archive.writestr(info, data, compresslevel=3)

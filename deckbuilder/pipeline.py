@@ -82,7 +82,7 @@ def process_all(
         data = read_bytes(path, report)
         if data is None:
             continue
-        key = cache.key(path, media_dir, data) if cache else None
+        key = cache.key(path.relative_to(cards_dir).as_posix(), data) if cache else None
         hit = cache.get(key) if cache else None
         if hit is not None and _media_unchanged(hit, library):
             results[index] = hit

@@ -17,7 +17,7 @@ from .cloze import ClozeProblem, ClozeTable, mark_clozes
 from .errors import Report
 from .highlight import find_lexer, highlight
 from .media import MediaError, MediaLibrary
-from .sanitize import find_unsafe_html, sanitize
+from .sanitize import find_unsafe_html, find_unsafe_links, sanitize
 from .sources import SourceCard
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)[^\n`]*$")
@@ -32,6 +32,7 @@ _CODE_OR_MATH = re.compile(
     r"(?P<code>(?P<ticks>`+)[^`].{0,4000}?(?P=ticks))|(?P<math>\\\(.{1,4000}?\\\)|\\\[.{1,4000}?\\\])", re.DOTALL
 )
 _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
+_MAYBE_UNSAFE = re.compile(r"<|\]\(|\]:")
 _SPLIT = "\ue030"  # a paragraph of its own between answer and details
 # A question of plain words and `code` spans: no emphasis, links, HTML, entities, escapes, math or clozes.
 _PLAIN_QUESTION = re.compile(r"(?:[^`*_\[\]<>&\\{}!~|#]|(`+)[^`]+?\1)*")
@@ -105,22 +106,31 @@ class _Chunk:
     def __init__(self, card: SourceCard, library: MediaLibrary, report: Report, table: ClozeTable):
         self.card, self.library, self.report, self.table = card, library, report, table
         self.images: list[ImageUse] = []
+        # Whether the Markdown has raw HTML or links: without them, Markdown's output is
+        # all our own (text escaped, images resolved) and sanitising it would change nothing.
+        self.unsafe = False
 
     def render(self, text: str, first_line: int) -> str:
         blocks: list[str] = []
         problems: list[ClozeProblem] = []
         prose = self._replace_fences(text.split("\n"), first_line, blocks, problems)
         maths: list[str] = []
-        prose = _CODE_OR_MATH.sub(lambda m: _protect_math(m, maths), prose)
+        if "\\" in prose:
+            prose = _CODE_OR_MATH.sub(lambda m: _protect_math(m, maths), prose)
         md, resolver = _markdown()
         resolver.resolve = lambda ref: self._image(ref, text, first_line)
         rendered = md.reset().convert(prose)
-        rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), rendered)
-        rendered = _BLOCK_HTML.sub(lambda m: blocks[int(m.group(1))], rendered)
+        if maths:
+            rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), rendered)
+        if blocks:
+            rendered = _BLOCK_HTML.sub(lambda m: blocks[int(m.group(1))], rendered)
         for problem in problems:
             self.report.error(self.card.path, problem.line, problem.message)
-        for line, message in find_unsafe_html(_mask_code(text), first_line):
-            self.report.warning(self.card.path, line, message)
+        if _MAYBE_UNSAFE.search(text):
+            masked = _mask_code(text)
+            self.unsafe = self.unsafe or bool(_MAYBE_UNSAFE.search(masked))
+            for line, message in find_unsafe_html(masked, first_line) + find_unsafe_links(masked, first_line):
+                self.report.warning(self.card.path, line, message)
         return rendered
 
     def _replace_fences(self, lines: list[str], first_line: int, blocks: list[str], problems) -> str:
@@ -216,9 +226,10 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report) -> Rend
     answer, details = _render_body(card, chunk)
     if not answer.strip():
         report.warning(card.path, card.question_line, "the answer is empty")
-    media = frozenset(image.name for image in chunk.images)
-    answer = sanitize(answer, media)
-    details = sanitize(details, media) if details else ""
+    if chunk.unsafe:
+        media = frozenset(image.name for image in chunk.images)
+        answer = sanitize(answer, media)
+        details = sanitize(details, media) if details else ""
     full = answer + (f'\n<div class="details">{details}</div>' if details else "")
     numbers = tuple(table.numbers())
     return RenderedCard(

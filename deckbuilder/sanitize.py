@@ -85,3 +85,16 @@ def find_unsafe_html(text: str, first_line: int) -> list[tuple[int, str]]:
     finder.feed(text)
     finder.close()
     return finder.found
+
+
+_MARKDOWN_LINK = re.compile(r"\]\(\s*<?([^)\s>]*)|^\s*\[[^\]]+\]:\s*<?(\S*)", re.MULTILINE)
+
+
+def find_unsafe_links(text: str, first_line: int) -> list[tuple[int, str]]:
+    """(line, message) for each Markdown link whose URL scheme sanitising removes (``javascript:``...)."""
+    found = []
+    for match in _MARKDOWN_LINK.finditer(text):
+        scheme = _scheme(match.group(1) or match.group(2) or "")
+        if scheme and scheme not in URL_SCHEMES:
+            found.append((first_line + text.count("\n", 0, match.start()), f"removed {scheme}: link URL"))
+    return found

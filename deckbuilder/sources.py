@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,10 +46,13 @@ class SourceCard:
 
 def find_card_files(cards_dir: Path) -> list[Path]:
     """Every ``*.md`` file under the folder, in sorted order, hidden ones skipped."""
-    files = [
-        p for p in cards_dir.rglob("*.md") if not any(part.startswith(".") for part in p.relative_to(cards_dir).parts)
-    ]
-    return sorted(files, key=lambda p: p.relative_to(cards_dir).as_posix())
+    found = []
+    for folder, subfolders, files in os.walk(cards_dir, followlinks=False):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        relative = os.path.relpath(folder, cards_dir)
+        prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+        found += [prefix + name for name in files if name.endswith(".md") and not name.startswith(".")]
+    return [cards_dir / relative for relative in sorted(found)]
 
 
 def section_name(folder: str) -> str:

@@ -92,6 +92,8 @@ WARNINGS = {
                        "x.md:6: warning: removed javascript: URL from <a href>"),
     "iframe": ({"x.md": bad("x", '<iframe src="https://example.com"></iframe>')}, {},
                "x.md:6: warning: removed unsafe or unsupported HTML <iframe>"),
+    "markdown-javascript-link": ({"x.md": bad("x", "See [this](javascript:alert(1)).")}, {},
+                                 "x.md:6: warning: removed javascript: link URL"),
     "remote-img": ({"x.md": bad("x", '<img src="https://example.com/t.png">')}, {},
                    "x.md:6: warning: removed raw <img> source: use Markdown ![alt](file) with a file from the media folder"),
 }  # fmt: skip
@@ -174,11 +176,15 @@ def test_check_runs_every_check_and_writes_nothing(project):
 
 
 def test_sanitised_deck_keeps_formatting_and_https_links_but_no_active_content(project):
-    body = '<b>bold</b> <script>x()</script> <a href="https://keras.io">docs</a> <img src=x onerror=y()>'
+    body = (
+        '<b>bold</b> <script>x()</script> <a href="https://keras.io">docs</a> <img src=x onerror=y()>\n\n'
+        "[md link](javascript:x()) [ok](https://keras.io/api/)"
+    )
     project.write({"x.md": bad("x", body)})
     assert cli(project).exit_code == 0
     with zipfile.ZipFile(project.output) as archive:
         database = archive.read("collection.anki2")
     assert b"<b>bold</b>" in database and b'href="https://keras.io"' in database
-    for unsafe in (b"<script", b"onerror", b"x()"):
+    assert b'href="https://keras.io/api/"' in database
+    for unsafe in (b"<script", b"onerror", b"x()", b"javascript"):
         assert unsafe not in database

@@ -73,12 +73,12 @@ def test_guids_depend_on_namespace_and_id_not_text(project, tmp_path):
     from deckbuilder.previous import read_previous
 
     project.write(FILES).build()
-    before = {n.fields[-1]: n.guid for n in read_previous(project.output).notes.values()}
+    before = {n.card_id: n.guid for n in read_previous(project.output).notes.values()}
     project.write({"1-basics/01-first.md": card("first", "First, reworded?", "Now {{c1::else}}.")}).build()
-    after = {n.fields[-1]: n.guid for n in read_previous(project.output).notes.values()}
+    after = {n.card_id: n.guid for n in read_previous(project.output).notes.values()}
     assert before == after
     project.write({"deck.yaml": DECK_YAML.replace("000000000001", "000000000002")}).build()
-    other = {n.fields[-1]: n.guid for n in read_previous(project.output).notes.values()}
+    other = {n.card_id: n.guid for n in read_previous(project.output).notes.values()}
     assert set(other.values()).isdisjoint(before.values())
 
 
