@@ -35,7 +35,7 @@ _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
 _MAYBE_UNSAFE = re.compile(r"<|\]\(|\]:")
 _SPLIT = "\ue030"  # a paragraph of its own between answer and details
 # A question of plain words and `code` spans: no emphasis, links, HTML, entities, escapes, math or clozes.
-_PLAIN_QUESTION = re.compile(r"(?:[^`*_\[\]<>&\\{}!~|#]|(`+)[^`]+?\1)*")
+_PLAIN_QUESTION = re.compile(r"(?:[^`*_\[\]<>&\\{}]|(`+)[^`]+?\1)*")
 _INLINE_CODE_SPAN = re.compile(r"(`+)([^`]+?)\1")
 
 

@@ -165,7 +165,7 @@ def test_preview_night_switch_changes_card_code_and_cloze_colours(preview_page):
     probe = """() => {
         const style = selector => getComputedStyle(document.querySelector(selector));
         return [style(".preview-face > .card").backgroundColor, style(".preview-face > .card").color,
-                style("pre.highlight").backgroundColor, style("pre.highlight .n").color,
+                style("pre.highlight").backgroundColor, style("pre.highlight .kn, pre.highlight .k").color,
                 style("pre.highlight .s2").color, style(".cloze").color,
                 style("img").filter];
     }"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from conftest import SVG, blank, card, cards_of, import_package, visible_text
@@ -57,7 +58,8 @@ def test_cloze_inside_code_hides_exactly_that_code_and_keeps_highlighting(projec
     front = code_card.question().split("<pre", 1)[1]
     assert blank(3).search(front)
     assert "sparse_categorical_crossentropy" not in visible_text(front)
-    assert '<span class="n">model</span>' in front and '<span class="s2">"adam"</span>' in front
+    assert '<span class="s2">"adam"</span>' in front and '<span class="o">=</span>' in front
+    assert "model.compile(" in visible_text(front)
     back = code_card.answer().split("<pre", 1)[1]
     assert blank(3, '<span class="s2">"sparse_categorical_crossentropy"</span>').search(back)
 
@@ -138,3 +140,26 @@ def test_first_double_colon_in_a_cloze_starts_its_hint_as_in_anki(project, colle
     col = imported(project, collection, {"c.md": card("c", "Q", "Slice {{c1::x[1:]::slice}} here")})
     assert blank(1, "[slice]").search(cloze_card(col, 1).question())
     assert blank(1, "x[1:]").search(cloze_card(col, 1).answer())
+
+
+def test_plain_questions_skip_markdown_but_render_exactly_as_markdown_would():
+    from deckbuilder import render
+
+    md, _ = render._markdown()
+    questions = [
+        "When do you use `sparse_categorical_crossentropy`?",
+        "What does C# or F# have to do with it | really ~ now!",
+        "Quotes \"x\" and 'y' (in parentheses): done?",
+    ]
+    for question in questions:
+        assert render._PLAIN_QUESTION.fullmatch(question), question
+        fast = render._INLINE_CODE_SPAN.sub(render._code_span, html.escape(question, quote=False))
+        assert fast == render._PARAGRAPH.sub(r"\1", md.reset().convert(question).strip())
+
+
+def test_uncoloured_code_tokens_get_no_span_and_coloured_ones_do():
+    from deckbuilder.highlight import highlight
+
+    code = highlight("x = keras.Input(shape=(3,))  # note\n", "python")
+    assert '<span class="n">' not in code and "x " in code
+    assert '<span class="c1"># note</span>' in code and '<span class="o">=</span>' in code
