@@ -113,7 +113,8 @@ def _print_summary(result: BuildResult) -> None:
         click.echo(f"checked {len(result.rendered)} card files: no errors")
         return
     s = result.summary
-    click.echo(f"wrote {result.output}: {s.notes} notes, {s.cards} cards, {s.media} media files")
+    counts = f"{s.notes} notes, {s.cards} cards, {s.media} media files"
+    click.echo(f"wrote {result.output}: {counts}" if s.written else f"{result.output} is up to date: {counts}")
     changes = result.changes
     if changes is None or changes.first_build:
         return

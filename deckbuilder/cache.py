@@ -9,14 +9,14 @@ pipeline._media_unchanged). The cache is one pickle file; deleting it is always 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import pickle
 import platform
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
-LIBRARIES = ("markdown", "pygments", "nh3", "PyYAML", "genanki")
+LIBRARIES = ("markdown", "pygments", "nh3", "yaml", "genanki")
 
 
 def default_cache_dir() -> Path:
@@ -31,10 +31,12 @@ def namespace() -> str:
     """Changes whenever the code or a library that produces the HTML changes."""
     digest = hashlib.sha256(platform.python_version().encode())
     for name in LIBRARIES:
-        try:
-            digest.update(f"{name}={metadata.version(name)};".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{name}=?;".encode())
+        # Where the library is installed and when: any upgrade or reinstall changes this,
+        # without importing the library (or importlib.metadata) on the start-up path.
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec and spec.origin else ""
+        stamp = os.stat(origin).st_mtime_ns if origin else 0
+        digest.update(f"{name}={origin}@{stamp};".encode())
     for source in sorted(Path(__file__).parent.glob("*.py")) + sorted(Path(__file__).parent.glob("*.css")):
         digest.update(source.read_bytes())
     return digest.hexdigest()

@@ -47,6 +47,6 @@ def compare(notes, previous: PreviousBuild, config: DeckConfig) -> ChangeReport:
 
 
 def _same(card_notes, previous_guids: set[str], previous: PreviousBuild) -> bool:
-    if {p.note.guid for p in card_notes} != previous_guids:
+    if {p.guid for p in card_notes} != previous_guids:
         return False
-    return all(previous.notes[p.note.guid].digest == p.digest for p in card_notes)
+    return all(previous.notes[p.guid].digest == p.digest for p in card_notes)

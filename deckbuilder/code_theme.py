@@ -22,6 +22,7 @@ from pygments.token import (
     Token,
 )
 
+CODE_CLASS = "highlight"  # the class of every highlighted <pre>
 LIGHT_BACKGROUND = "#f6f8fa"
 NIGHT_BACKGROUND = "#161b22"
 

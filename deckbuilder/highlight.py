@@ -16,9 +16,7 @@ from pygments.token import STANDARD_TYPES, Token
 from pygments.util import ClassNotFound
 
 from .cloze import MARKERS
-from .code_theme import LightCodeStyle, NightCodeStyle
-
-CODE_CLASS = "highlight"
+from .code_theme import CODE_CLASS, LightCodeStyle, NightCodeStyle
 
 
 @cache

@@ -7,15 +7,15 @@ of forking the note type into "Name+" on import.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import genanki
-from pygments.formatters import HtmlFormatter
 from pygments.style import Style
 
-from .code_theme import LIGHT_BACKGROUND, NIGHT_BACKGROUND, LightCodeStyle, NightCodeStyle
-from .highlight import CODE_CLASS
+from .code_theme import CODE_CLASS, LIGHT_BACKGROUND, NIGHT_BACKGROUND, LightCodeStyle, NightCodeStyle
 
 QA_MODEL_ID = 1_734_209_113
 CLOZE_MODEL_ID = 1_734_209_114
@@ -58,6 +58,8 @@ def _scoped_style(style: type[Style], scope: str) -> str:
     # get_style_defs also emits unscoped rules (pre, line numbers) and the theme's
     # background (set above, on pre); keep only the token rules. Highlighted lines
     # (.hll) are never emitted, and their pale yellow would glare in night mode.
+    from pygments.formatters import HtmlFormatter
+
     rules = HtmlFormatter(style=style).get_style_defs(scope).splitlines()
     return "\n".join(r for r in rules if r.startswith(scope + " .") and not r.startswith(scope + " .hll")) + "\n"
 
@@ -68,26 +70,51 @@ def card_css() -> str:
     return resources.files(__package__).joinpath("card.css").read_text(encoding="utf-8") + code_css()
 
 
-def qa_model(css: str | None = None) -> genanki.Model:
-    """The question/answer note type."""
-    return genanki.Model(
-        QA_MODEL_ID,
-        "build_deck Q&A",
-        fields=_fields(QA_FIELDS, 1_734_209_201),
-        templates=[{"name": "Question → Answer", "id": 1_734_209_301, "qfmt": QA_FRONT, "afmt": QA_BACK}],
-        css=card_css() if css is None else css,
-        sort_field_index=0,
-    )
+@dataclass(frozen=True)
+class NoteType:
+    """One of our note types, defined without genanki (so a build that writes nothing never imports it)."""
+
+    model_id: int
+    name: str
+    fields: tuple[dict, ...]
+    templates: tuple[dict, ...]
+    is_cloze: bool
+    sort_field: int
+
+    def digest(self, css: str) -> str:
+        """Fingerprint of everything Anki takes from the note type on import."""
+        spec = [self.name, css, self.fields, self.templates, self.is_cloze, self.sort_field]
+        return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+    def to_genanki(self, css: str):
+        """The genanki Model (with copies: genanki writes into the dicts)."""
+        import genanki
+
+        return genanki.Model(
+            self.model_id,
+            self.name,
+            fields=[dict(f) for f in self.fields],
+            templates=[dict(t) for t in self.templates],
+            css=css,
+            model_type=genanki.Model.CLOZE if self.is_cloze else genanki.Model.FRONT_BACK,
+            sort_field_index=self.sort_field,
+        )
 
 
-def cloze_model(css: str | None = None) -> genanki.Model:
-    """The cloze note type; its question field gives each blank its context."""
-    return genanki.Model(
-        CLOZE_MODEL_ID,
-        "build_deck Cloze",
-        fields=_fields(CLOZE_FIELDS, 1_734_209_211),
-        templates=[{"name": "Cloze", "id": 1_734_209_311, "qfmt": CLOZE_FRONT, "afmt": CLOZE_BACK}],
-        css=card_css() if css is None else css,
-        model_type=genanki.Model.CLOZE,
-        sort_field_index=1,
-    )
+QA = NoteType(
+    QA_MODEL_ID,
+    "build_deck Q&A",
+    tuple(_fields(QA_FIELDS, 1_734_209_201)),
+    ({"name": "Question → Answer", "id": 1_734_209_301, "qfmt": QA_FRONT, "afmt": QA_BACK},),
+    is_cloze=False,
+    sort_field=0,
+)
+CLOZE = NoteType(
+    CLOZE_MODEL_ID,
+    "build_deck Cloze",
+    tuple(_fields(CLOZE_FIELDS, 1_734_209_211)),
+    ({"name": "Cloze", "id": 1_734_209_311, "qfmt": CLOZE_FRONT, "afmt": CLOZE_BACK},),
+    is_cloze=True,
+    sort_field=1,  # the question: sorting cloze notes by their blanked text would be meaningless
+)
+NOTE_TYPES = (QA, CLOZE)

@@ -6,32 +6,38 @@ import hashlib
 import itertools
 import json
 import os
-import sqlite3
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import genanki
-
+from . import notetypes
 from .config import DeckConfig, slugify
 from .media import MediaFile
-from .notetypes import cloze_model, qa_model
-from .previous import MANIFEST, PreviousBuild, PreviousNote, model_digest, note_digest
+from .notetypes import CLOZE, QA, NoteType
+from .previous import MANIFEST, PreviousBuild, PreviousNote, note_digest
 
 if TYPE_CHECKING:
-    from .render import RenderedCard
+    from .rendered import RenderedCard
+
+# genanki's base-91 alphabet for GUIDs (genanki.util.BASE91_TABLE).
+_BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
 
 
 @dataclass(frozen=True)
 class PackagedNote:
-    """A note with the identity and time it is written with."""
+    """A note as it goes into the package: identity, content, deck, order and card ordinals."""
 
     card_id: str
     kind: str  # "qa" or "cloze"
-    note: genanki.Note
+    note_type: NoteType
+    guid: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
     deck_name: str
+    due: int
+    ords: tuple[int, ...]  # one card per template ordinal (cloze number - 1)
     digest: str  # note_digest: compared with the previous build's to find changed notes
 
 
@@ -40,41 +46,52 @@ class PackageSummary:
     notes: int
     cards: int
     media: int
+    written: bool  # False when the output was already up to date
+
+
+def guid_for(*values: str) -> str:
+    """The same GUID genanki.guid_for gives (base 91 of a SHA-256 prefix), without importing genanki."""
+    number = int.from_bytes(hashlib.sha256("__".join(values).encode()).digest()[:8], "big")
+    digits = []
+    while number:
+        number, digit = divmod(number, 91)
+        digits.append(_BASE91[digit])
+    return "".join(reversed(digits))
 
 
 def note_guid(config: DeckConfig, card_id: str, kind: str) -> str:
     """The note's identity: the deck's namespace and the card id, never its text."""
-    return genanki.guid_for(config.namespace, card_id, kind)
+    return guid_for(config.namespace, card_id, kind)
 
 
-def card_tags(config: DeckConfig, card: RenderedCard) -> list[str]:
+def card_tags(config: DeckConfig, card: RenderedCard) -> tuple[str, ...]:
     """The deck tag, the section as a hierarchical tag, then the card's own tags."""
     tags = [config.tag]
     path = config.tag
     for section in card.source.sections:
         path = f"{path}::{slugify(section)}"
         tags.append(path)
-    return tags + [t for t in card.source.tags if t not in tags]
+    return tuple(tags + [t for t in card.source.tags if t not in tags])
 
 
 def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) -> list[PackagedNote]:
     """Two notes per card (question/answer, and cloze when it has clozes), in source order."""
-    qa, cloze = qa_model(), cloze_model()
     notes = []
     for due, card in enumerate(cards):
         source = card.source
         deck = "::".join((deck_name, *source.sections))
         tags = card_tags(config, card)
-        fields = [card.question, card.answer, card.reference, card.section, source.id]
+        fields = (card.question, card.answer, card.reference, card.section, source.id)
         guid = note_guid(config, source.id, "qa")
-        note = genanki.Note(qa, fields, tags=tags, guid=guid, due=due)
-        notes.append(PackagedNote(source.id, "qa", note, deck, note_digest(fields, tags)))
+        notes.append(PackagedNote(source.id, "qa", QA, guid, fields, tags, deck, due, (0,), note_digest(fields, tags)))
         if card.cloze_numbers:
-            fields = [card.cloze_text, card.question, card.reference, card.section, source.id]
-            note = genanki.Note(cloze, fields, tags=tags, guid=note_guid(config, source.id, "cloze"), due=due)
-            # genanki finds no card for some clozes (nested ones); Anki's rule is one card per number.
-            note.cards = [genanki.Card(number - 1) for number in card.cloze_numbers]
-            notes.append(PackagedNote(source.id, "cloze", note, deck, note_digest(fields, tags)))
+            fields = (card.cloze_text, card.question, card.reference, card.section, source.id)
+            guid = note_guid(config, source.id, "cloze")
+            # Anki's rule, computed here: one card per cloze number (genanki misses nested ones).
+            ords = tuple(number - 1 for number in card.cloze_numbers)
+            notes.append(
+                PackagedNote(source.id, "cloze", CLOZE, guid, fields, tags, deck, due, ords, note_digest(fields, tags))
+            )
     return notes
 
 
@@ -83,24 +100,23 @@ def note_times(notes: list[PackagedNote], previous: PreviousBuild, now: int) -> 
     give a changed one a strictly newer time, so Anki's "update if newer" takes it."""
     times = {}
     for packaged in notes:
-        note = packaged.note
-        before = previous.notes.get(note.guid)
+        before = previous.notes.get(packaged.guid)
         if before is None:
-            times[note.guid] = now
+            times[packaged.guid] = now
         elif before.digest == packaged.digest:
-            times[note.guid] = before.mod
+            times[packaged.guid] = before.mod
         else:
-            times[note.guid] = max(now, before.mod + 1)
+            times[packaged.guid] = max(now, before.mod + 1)
     return times
 
 
-def model_time(model: genanki.Model, previous: PreviousBuild, now: int) -> int:
+def model_time(note_type: NoteType, css: str, previous: PreviousBuild, now: int) -> int:
     """Like note_times, for a note type: a changed CSS or template must be newer to be taken."""
-    before = previous.models.get(model.model_id)
+    before = previous.models.get(note_type.model_id)
     if before is None:
         return now
     mod, digest = before
-    return mod if digest == model_digest(model.to_json(0, 0)) else max(now, mod + 1)
+    return mod if digest == note_type.digest(css) else max(now, mod + 1)
 
 
 def _sub_deck_id(config: DeckConfig, name: str) -> int:
@@ -117,19 +133,21 @@ def write_package(
     previous: PreviousBuild,
     now: int,
 ) -> PackageSummary:
-    """Write the .apkg to a temporary file and move it into place only when complete."""
-    decks = {deck_name: genanki.Deck(config.deck_id, deck_name, config.description)}
+    """Write the .apkg to a temporary file and move it into place only when complete.
+
+    When the manifest of what would be written equals the one in the existing output, the
+    package would come out byte for byte the same, so it is left as it is.
+    """
+    css = notetypes.card_css()
+    decks = {deck_name: (config.deck_id, config.description)}
     for packaged in notes:
-        if packaged.deck_name not in decks:
-            decks[packaged.deck_name] = genanki.Deck(_sub_deck_id(config, packaged.deck_name), packaged.deck_name)
-    models = [qa_model(), cloze_model()]
-    for deck in decks.values():
-        for model in models:
-            deck.add_model(model)
+        decks.setdefault(packaged.deck_name, (_sub_deck_id(config, packaged.deck_name), ""))
     times = note_times(notes, previous, now)
-    model_times = {m.model_id: model_time(m, previous, now) for m in models}
-    stamp = max([*times.values(), *model_times.values()])
-    manifest = _manifest(notes, times, models, model_times)
+    model_times = {t.model_id: model_time(t, css, previous, now) for t in notetypes.NOTE_TYPES}
+    manifest = _manifest(notes, times, model_times, css, decks, media)
+    cards = sum(len(p.ords) for p in notes)
+    if previous.manifest == manifest and output.is_file():
+        return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=False)
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
     os.close(fd)
@@ -139,44 +157,53 @@ def write_package(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "collection.anki2"
-            _write_collection(db, decks, notes, times, model_times, stamp)
+            _write_collection(db, decks, notes, times, model_times, css)
             _write_zip(Path(tmp_name), db, media, manifest)
         os.replace(tmp_name, output)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    cards = sum(len(p.note.cards) for p in notes)
-    return PackageSummary(notes=len(notes), cards=cards, media=len(media))
+    return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=True)
 
 
-def _manifest(notes: list[PackagedNote], times: dict[str, int], models, model_times: dict[int, int]) -> bytes:
-    previous_notes = {
-        p.note.guid: PreviousNote(p.note.guid, times[p.note.guid], p.card_id, tuple(p.note.tags), p.digest)
-        for p in notes
-    }
-    digests = {m.model_id: (model_times[m.model_id], model_digest(m.to_json(0, 0))) for m in models}
-    return PreviousBuild(previous_notes, digests).to_manifest()
+def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: str, decks: dict, media) -> bytes:
+    """Everything the package is made from, in short: equal manifests mean equal packages."""
+    from .cache import namespace
+
+    previous_notes = {p.guid: PreviousNote(p.guid, times[p.guid], p.card_id, p.tags, p.digest) for p in notes}
+    digests = {t.model_id: (model_times[t.model_id], t.digest(css)) for t in notetypes.NOTE_TYPES}
+    layout = [[p.guid, p.deck_name, p.due, list(p.ords)] for p in notes]
+    extra = {"tool": namespace(), "decks": decks, "layout": layout, "media": [m.name for m in media]}
+    return PreviousBuild(previous_notes, digests).to_manifest(extra)
 
 
-def _write_collection(
-    db: Path, decks: dict, notes: list[PackagedNote], times: dict[str, int], model_times: dict[int, int], stamp: int
-) -> None:
+def _write_collection(db: Path, decks: dict, notes: list[PackagedNote], times, model_times, css: str) -> None:
+    import sqlite3
+
+    import genanki
+
+    stamp = max([*times.values(), *model_times.values()])
+    models = [t.to_genanki(css) for t in notetypes.NOTE_TYPES]
+    genanki_decks = [genanki.Deck(deck_id, name, description) for name, (deck_id, description) in decks.items()]
+    for deck in genanki_decks:
+        for model in models:
+            deck.add_model(model)
     conn = sqlite3.connect(db)
     try:
         conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to roll back to
         cursor = conn.cursor()
         # Ids count up from the newest time in the deck: deterministic for unchanged sources.
         ids = itertools.count(stamp * 1000)
-        genanki.Package(list(decks.values())).write_to_db(cursor, stamp, ids)
-        note_rows, card_rows = _rows(notes, times, {name: d.deck_id for name, d in decks.items()}, ids)
+        genanki.Package(genanki_decks).write_to_db(cursor, stamp, ids)
+        note_rows, card_rows = _rows(notes, times, {name: deck_id for name, (deck_id, _) in decks.items()}, ids)
         # One statement per table (genanki executes one per row: seconds for a large deck).
         cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows)
         cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
         (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
-        models = json.loads(models_json)
-        for mid, model in models.items():
+        stored = json.loads(models_json)
+        for mid, model in stored.items():
             model["mod"] = model_times.get(int(mid), stamp)
-        cursor.execute("UPDATE col SET models = ?", (json.dumps(models, sort_keys=True),))
+        cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
         conn.commit()
     finally:
         conn.close()
@@ -186,17 +213,16 @@ def _rows(notes: list[PackagedNote], times: dict[str, int], deck_ids: dict[str, 
     """Note and card rows as genanki's Note.write_to_db would write them, each note with its own time."""
     note_rows, card_rows = [], []
     for packaged in notes:
-        note = packaged.note
-        note_id, mod = next(ids), times[note.guid]
-        tags = " " + " ".join(note.tags) + " "
-        sort_field = note.fields[note.model.sort_field_index]
-        note_rows.append((note_id, note.guid, note.model.model_id, mod, -1, tags, "\x1f".join(note.fields),
-                          sort_field, 0, 0, ""))  # fmt: skip
+        note_id, mod = next(ids), times[packaged.guid]
+        tags = " " + " ".join(packaged.tags) + " "
+        sort_field = packaged.fields[packaged.note_type.sort_field]
+        fields = "\x1f".join(packaged.fields)
+        note_rows.append((note_id, packaged.guid, packaged.note_type.model_id, mod, -1, tags, fields, sort_field,
+                          0, 0, ""))  # fmt: skip
         deck_id = deck_ids[packaged.deck_name]
-        for card in note.cards:
-            card_rows.append(
-                (next(ids), note_id, deck_id, card.ord, mod, -1, 0, 0, note.due, 0, 0, 0, 0, 0, 0, 0, 0, "")
-            )
+        for ord_ in packaged.ords:
+            card_rows.append((next(ids), note_id, deck_id, ord_, mod, -1, 0, 0, packaged.due, 0, 0, 0, 0, 0, 0, 0, 0,
+                              ""))  # fmt: skip
     return note_rows, card_rows
 
 

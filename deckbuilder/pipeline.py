@@ -15,6 +15,7 @@ from pathlib import Path
 from .cache import RenderCache
 from .errors import Problem, Report
 from .media import MediaError, MediaLibrary
+from .rendered import RenderedCard
 from .sources import SourceCard, parse_card, read_bytes
 
 # Below this many cards to render, starting worker processes costs more than it saves.
@@ -26,7 +27,7 @@ class FileResult:
     """What one card file gave: the parsed and rendered card (unless it had errors) and its problems."""
 
     source: SourceCard | None
-    rendered: object | None  # RenderedCard; typed loosely so this module need not import the renderer
+    rendered: RenderedCard | None
     problems: tuple[Problem, ...]
     referenced: tuple[Path, ...]  # media files the card points at, packaged or not
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .media import MediaLibrary, packaged_name
 from .notetypes import CLOZE_BACK, CLOZE_FRONT, QA_BACK, QA_FRONT, card_css
-from .render import RenderedCard
+from .rendered import RenderedCard
 
 # --- Anki's template language (the parts our note types use) --------------------------------
 

@@ -43,11 +43,14 @@ class PreviousBuild:
 
     notes: dict[str, PreviousNote]
     models: dict[int, tuple[int, str]]
+    manifest: bytes | None = None  # as stored in the package, when it has one
 
-    def to_manifest(self) -> bytes:
+    def to_manifest(self, extra: dict) -> bytes:
+        """The manifest for these notes and note types, plus ``extra`` facts about the package."""
         notes = {g: [n.mod, n.card_id, " ".join(n.tags), n.digest] for g, n in sorted(self.notes.items())}
         models = {str(mid): list(value) for mid, value in sorted(self.models.items())}
-        return json.dumps({"version": 1, "notes": notes, "models": models}, separators=(",", ":")).encode()
+        content = {"version": 1, "notes": notes, "models": models, **extra}
+        return json.dumps(content, separators=(",", ":"), sort_keys=True).encode()
 
 
 EMPTY = PreviousBuild({}, {})
@@ -60,23 +63,24 @@ def read_previous(path: Path) -> PreviousBuild:
     try:
         with zipfile.ZipFile(path) as package:
             if MANIFEST in package.namelist():
-                return _from_manifest(json.loads(package.read(MANIFEST)))
+                manifest = package.read(MANIFEST)
+                return _from_manifest(json.loads(manifest), manifest)
             with tempfile.TemporaryDirectory() as tmp:
                 db = Path(tmp) / "collection.anki2"
                 db.write_bytes(package.read("collection.anki2"))
                 with sqlite3.connect(db) as conn:
                     return _from_collection(conn)
-    except (OSError, KeyError, zipfile.BadZipFile, sqlite3.Error, ValueError, TypeError, IndexError):
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError, TypeError, IndexError, sqlite3.Error):
         return EMPTY
 
 
-def _from_manifest(data: dict) -> PreviousBuild:
+def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild:
     notes = {
         guid: PreviousNote(guid, int(mod), card_id, tuple(tags.split()), digest)
         for guid, (mod, card_id, tags, digest) in data["notes"].items()
     }
     models = {int(mid): (int(mod), digest) for mid, (mod, digest) in data["models"].items()}
-    return PreviousBuild(notes, models)
+    return PreviousBuild(notes, models, manifest)
 
 
 def _from_collection(conn: sqlite3.Connection) -> PreviousBuild:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import markdown
 from markdown.inlinepatterns import InlineProcessor
@@ -17,6 +15,7 @@ from .cloze import ClozeProblem, ClozeTable, mark_clozes
 from .errors import Report
 from .highlight import find_lexer, highlight
 from .media import MediaError, MediaLibrary
+from .rendered import ImageUse, RenderedCard
 from .sanitize import find_unsafe_html, find_unsafe_links, sanitize
 from .sources import SourceCard
 
@@ -37,35 +36,6 @@ _SPLIT = "\ue030"  # a paragraph of its own between answer and details
 # A question of plain words and `code` spans: no emphasis, links, HTML, entities, escapes, math or clozes.
 _PLAIN_QUESTION = re.compile(r"(?:[^`*_\[\]<>&\\{}]|(`+)[^`]+?\1)*")
 _INLINE_CODE_SPAN = re.compile(r"(`+)([^`]+?)\1")
-
-
-@dataclass(frozen=True)
-class ImageUse:
-    """One image reference of a card and the media file it was resolved to."""
-
-    ref: str
-    line: int
-    name: str
-    source: Path
-
-
-@dataclass(frozen=True)
-class RenderedCard:
-    """The HTML fields of one card, ready to be packaged."""
-
-    source: SourceCard
-    question: str
-    answer: str
-    cloze_text: str
-    cloze_numbers: tuple[int, ...]
-    reference: str
-    section: str
-    images: tuple[ImageUse, ...]
-
-    @property
-    def media(self) -> tuple[str, ...]:
-        """The packaged names of the media files this card shows."""
-        return tuple(sorted({image.name for image in self.images}))
 
 
 class _ImageResolver(Treeprocessor):

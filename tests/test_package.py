@@ -105,3 +105,21 @@ def test_package_is_a_compressed_zip_with_flat_media_names(project):
         assert infos[0].filename == "collection.anki2"
         assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in infos)
         assert infos[0].compress_size < infos[0].file_size / 2
+
+
+def test_our_guids_are_genankis():
+    import genanki
+
+    from deckbuilder.package import guid_for
+
+    for values in [("ns", "card", "qa"), ("201f40e8", "sparse-vs-categorical-crossentropy", "cloze"), ("é", "ü", "")]:
+        assert guid_for(*values) == genanki.guid_for(*values)
+
+
+def test_an_up_to_date_package_is_not_rewritten_and_any_change_rewrites_it(project):
+    project.write(FILES).build()
+    first = project.output.stat().st_mtime_ns
+    result = project.build()
+    assert not result.summary.written and project.output.stat().st_mtime_ns == first
+    project.write({"deck.yaml": DECK_YAML.replace("for <b>testing</b>", "changed")})
+    assert project.build().summary.written

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Benchmark build_deck against the straightforward baseline, on the same synthetic cards, in one run.
+
+    python bench/benchmark.py            # 10,000 cards
+    python bench/benchmark.py --cards 2000
+
+Every timing is the wall-clock time of a fresh process (as a user runs it), median of a few runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+from synth import make_cards  # noqa: E402
+
+PYTHON = sys.executable
+
+
+def process_tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+                children.setdefault(parent, []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        try:
+            with open(f"/proc/{current}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def run(args: list[str], env: dict | None = None, sample_memory: bool = False) -> tuple[float, int]:
+    """Wall time of one command, and (if asked) the peak memory of its process tree."""
+    start = time.perf_counter()
+    process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, process_tree_rss(process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample) if sample_memory else None
+    if sampler:
+        sampler.start()
+    _, stderr = process.communicate()
+    elapsed = time.perf_counter() - start
+    done.set()
+    if sampler:
+        sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"command failed: {' '.join(args)}\n{stderr.decode()}")
+    return elapsed, peak
+
+
+def median_time(args: list[str], env: dict | None = None, repeat: int = 5) -> float:
+    return statistics.median(run(args, env)[0] for _ in range(repeat))
+
+
+def build_args(cards: Path, output: Path) -> list[str]:
+    return [PYTHON, "build_deck.py", "-q", "--cards", str(cards), "--media", str(ROOT / "media"), "-o", str(output)]
+
+
+def genanki_default_size(cards: Path, work: Path, cache: Path) -> int:
+    """Size of genanki's default (uncompressed) package holding the same notes as ours."""
+    import genanki
+
+    from deckbuilder.build import BuildOptions, check, packaged_media
+    from deckbuilder.notetypes import NOTE_TYPES, card_css
+    from deckbuilder.package import make_notes
+
+    config, rendered, _ = check(BuildOptions(cards, ROOT / "media", cache_dir=cache))
+    models = {t.model_id: t.to_genanki(card_css()) for t in NOTE_TYPES}
+    decks: dict[str, genanki.Deck] = {}
+    for packaged in make_notes(rendered, config, config.name):
+        deck = decks.setdefault(packaged.deck_name, genanki.Deck(len(decks) + 1, packaged.deck_name))
+        note = genanki.Note(models[packaged.note_type.model_id], list(packaged.fields), tags=list(packaged.tags),
+                            guid=packaged.guid, due=packaged.due)  # fmt: skip
+        note.cards = [genanki.Card(ord_) for ord_ in packaged.ords]
+        deck.add_note(note)
+    output = work / "genanki-default.apkg"
+    media = [str(m.source) for m in packaged_media(rendered)]
+    genanki.Package(list(decks.values()), media).write_to_file(str(output), timestamp=1_700_000_000)
+    return output.stat().st_size
+
+
+def edit_one_card(cards: Path) -> None:
+    card = sorted(cards.rglob("*.md"))[len(list(cards.rglob("*.md"))) // 2]
+    card.write_text(card.read_text(encoding="utf-8").replace("\n## Details", "\nOne more sentence.\n\n## Details", 1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cards", type=int, default=10_000, help="number of synthetic cards (default 10,000)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="build-deck-bench-"))
+    try:
+        report(measure(work, args.cards), args.cards)
+    finally:
+        shutil.rmtree(work)
+
+
+def measure(work: Path, count: int) -> dict:
+    cards = make_cards(work, count)
+    cache = work / "cache"
+    env = {"BUILD_DECK_CACHE": str(cache)}
+    results = {}
+    print(f"{count} synthetic cards in {cards}; measuring...", file=sys.stderr)
+    results["baseline"] = run([PYTHON, str(HERE / "baseline.py"), str(cards), str(work / "baseline.apkg")])[0]
+    output = work / "deck.apkg"
+    results["cold"], results["memory"] = run(build_args(cards, output), env, sample_memory=True)
+    edit_one_card(cards)
+    results["rebuild"] = run(build_args(cards, output), env)[0]
+    results["size"] = output.stat().st_size
+    results["genanki_size"] = genanki_default_size(cards, work, cache)
+    results["startup"] = median_time([PYTHON, "-c", "import genanki, markdown, pygments, click"])
+    bundled = build_args(ROOT / "cards", work / "bundled.apkg")
+    run(bundled, env)  # warm the cache, as after any earlier build
+    results["bundled"] = median_time(bundled, env)
+    results["bundled_cold"] = statistics.median(
+        run(build_args(ROOT / "cards", work / f"bundled-{i}.apkg"), {"BUILD_DECK_CACHE": str(work / f"c{i}")})[0]
+        for i in range(3)
+    )
+    return results
+
+
+def report(r: dict, count: int) -> None:
+    mb = 1024 * 1024
+    rows = [
+        ("(a) baseline: Markdown + codehilite + genanki", f"{r['baseline']:.2f} s", "", "", ""),
+        ("(b) cold build, no cache", f"{r['cold']:.2f} s", f"{r['baseline'] / r['cold']:.1f}× faster",
+         "≥ 3× faster", r["baseline"] / r["cold"] >= 3),
+        ("(c) rebuild after editing one card", f"{r['rebuild']:.2f} s", f"{r['rebuild'] / r['cold']:.2f} of cold",
+         "≤ 0.10 of cold", r["rebuild"] / r["cold"] <= 0.10),
+        ("(d) bundled deck (20 cards)", f"{r['bundled']:.3f} s", f"{r['bundled'] / r['startup']:.2f}× start-up",
+         "≤ 1.5× start-up", r["bundled"] / r["startup"] <= 1.5),
+        ("    Python start-up + imports", f"{r['startup']:.3f} s", "", "", ""),
+        ("    bundled deck, no cache", f"{r['bundled_cold']:.3f} s",
+         f"{r['bundled_cold'] / r['startup']:.2f}× start-up", "", ""),
+        ("(e) peak memory, cold build", f"{r['memory'] / mb:.0f} MB", "", "< 300 MB", r["memory"] < 300 * mb),
+        ("    .apkg size", f"{r['size'] / mb:.1f} MB", f"{r['size'] / r['genanki_size']:.2f} of genanki's",
+         "≤ 0.25", r["size"] / r["genanki_size"] <= 0.25),
+        ("    genanki default package, same notes", f"{r['genanki_size'] / mb:.1f} MB", "", "", ""),
+    ]  # fmt: skip
+    print(f"\n{count:,} cards, {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
+    print("| measurement | result | ratio | target | met |")
+    print("|---|---:|---:|---|:-:|")
+    for name, value, ratio, target, met in rows:
+        mark = "" if target == "" else ("yes" if met else "**no**")
+        print(f"| {name} | {value} | {ratio} | {target} | {mark} |")
+
+
+if __name__ == "__main__":
+    main()
