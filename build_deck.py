@@ -78,7 +78,7 @@ def main(
     if not check_only and output is None:
         options = _with_default_output(options)
     try:
-        result = build(options)
+        result = build(options, progress=None if quiet else _progress_bar)
     except BuildError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -96,6 +96,19 @@ def main(
             click.echo(f"wrote preview {preview}")
     if not quiet:
         _print_summary(result)
+
+
+# Rendering this many cards takes about a second or more: worth a progress bar.
+PROGRESS_MIN_CARDS = 300
+
+
+def _progress_bar(total: int):
+    """A progress bar on stderr for a long render, only on an interactive terminal."""
+    if total < PROGRESS_MIN_CARDS or not sys.stderr.isatty():
+        return None
+    bar = click.progressbar(length=total, label="rendering cards", file=sys.stderr)
+    bar.__enter__()
+    return bar
 
 
 def _with_default_output(options: BuildOptions) -> BuildOptions:

@@ -6,6 +6,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -27,6 +28,7 @@ class DeckConfig:
     tag: str
 
 
+@cache
 def slugify(text: str) -> str:
     """Lowercase words joined by dashes, usable as an Anki tag."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "deck"

@@ -10,7 +10,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import notetypes
 from .config import DeckConfig, slugify
@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 _BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
 
 
-@dataclass(frozen=True)
-class PackagedNote:
-    """A note as it goes into the package: identity, content, deck, order and card ordinals."""
+class PackagedNote(NamedTuple):
+    """A note as it goes into the package: identity, content, deck, order and card ordinals.
+
+    A tuple rather than a frozen dataclass: a large deck makes tens of thousands per build.
+    """
 
     card_id: str
     kind: str  # "qa" or "cloze"
@@ -155,10 +157,8 @@ def write_package(
     os.umask(umask)
     os.chmod(tmp_name, 0o666 & ~umask)  # mkstemp creates 0600; a deck is an ordinary file
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            db = Path(tmp) / "collection.anki2"
-            _write_collection(db, decks, notes, times, model_times, css)
-            _write_zip(Path(tmp_name), db, media, manifest)
+        collection = _collection(decks, notes, times, model_times, css)
+        _write_zip(Path(tmp_name), collection, media, manifest)
         os.replace(tmp_name, output)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -177,7 +177,8 @@ def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: st
     return PreviousBuild(previous_notes, digests).to_manifest(extra)
 
 
-def _write_collection(db: Path, decks: dict, notes: list[PackagedNote], times, model_times, css: str) -> None:
+def _collection(decks: dict, notes: list[PackagedNote], times, model_times, css: str) -> bytes:
+    """The collection database, built in memory, as bytes."""
     import sqlite3
 
     import genanki
@@ -188,9 +189,8 @@ def _write_collection(db: Path, decks: dict, notes: list[PackagedNote], times, m
     for deck in genanki_decks:
         for model in models:
             deck.add_model(model)
-    conn = sqlite3.connect(db)
+    conn = sqlite3.connect(":memory:")
     try:
-        conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to roll back to
         cursor = conn.cursor()
         # Ids count up from the newest time in the deck: deterministic for unchanged sources.
         ids = itertools.count(stamp * 1000)
@@ -205,6 +205,7 @@ def _write_collection(db: Path, decks: dict, notes: list[PackagedNote], times, m
             model["mod"] = model_times.get(int(mid), stamp)
         cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
         conn.commit()
+        return conn.serialize()
     finally:
         conn.close()
 
@@ -226,11 +227,11 @@ def _rows(notes: list[PackagedNote], times: dict[str, int], deck_ids: dict[str, 
     return note_rows, card_rows
 
 
-def _write_zip(path: Path, db: Path, media: list[MediaFile], manifest: bytes) -> None:
+def _write_zip(path: Path, collection: bytes, media: list[MediaFile], manifest: bytes) -> None:
     # Fixed entry times and order make the package byte-for-byte reproducible. Level 3 packs
     # the collection about as small as level 9 (within 50%) in a tenth of the time.
     when = (1980, 1, 1, 0, 0, 0)
-    entries = [("collection.anki2", db.read_bytes())]
+    entries = [("collection.anki2", collection)]
     entries.append(("media", json.dumps({str(i): m.name for i, m in enumerate(media)}).encode()))
     entries += [(str(i), m.source.read_bytes()) for i, m in enumerate(media)]
     entries.append((MANIFEST, manifest))

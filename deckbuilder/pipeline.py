@@ -79,11 +79,13 @@ def process_all(
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Job, str | None]] = []
     library = _library(media_dir)
+    # Paths come from find_card_files, so each is str(cards_dir) + "/" + relative ("." vanishes).
+    prefix = 0 if str(cards_dir) == "." else len(str(cards_dir)) + 1
     for index, path in enumerate(paths):
         data = read_bytes(path, report)
         if data is None:
             continue
-        key = cache.key(path.relative_to(cards_dir).as_posix(), data) if cache else None
+        key = cache.key(str(path)[prefix:].replace(os.sep, "/"), data) if cache else None
         hit = cache.get(key) if cache else None
         if hit is not None and _media_unchanged(hit, library):
             results[index] = hit

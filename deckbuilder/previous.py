@@ -9,6 +9,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # Our own summary of the package's notes, stored beside the collection: reading it is far
 # quicker than opening the collection (Anki's importer ignores entries it does not know).
@@ -26,9 +27,8 @@ def model_digest(model_json: dict) -> str:
     return hashlib.sha1(json.dumps([model_json.get(k) for k in MODEL_KEYS], sort_keys=True).encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class PreviousNote:
-    """A note as the previous build wrote it."""
+class PreviousNote(NamedTuple):
+    """A note as the previous build wrote it (a tuple: tens of thousands are made per build)."""
 
     guid: str
     mod: int
@@ -49,8 +49,8 @@ class PreviousBuild:
         """The manifest for these notes and note types, plus ``extra`` facts about the package."""
         notes = {g: [n.mod, n.card_id, " ".join(n.tags), n.digest] for g, n in sorted(self.notes.items())}
         models = {str(mid): list(value) for mid, value in sorted(self.models.items())}
-        content = {"version": 1, "notes": notes, "models": models, **extra}
-        return json.dumps(content, separators=(",", ":"), sort_keys=True).encode()
+        content = {"version": 1, "models": models, **dict(sorted(extra.items())), "notes": notes}
+        return json.dumps(content, separators=(",", ":")).encode()
 
 
 EMPTY = PreviousBuild({}, {})

@@ -95,3 +95,42 @@ def test_quiet_prints_nothing_on_success(project):
     result = run(*paths(project, "-q", "-o", str(project.output)))
     assert result.exit_code == 0
     assert result.output == ""
+
+
+def test_cards_folder_given_as_dot(project):
+    project.write(GOOD)
+    first = run("--cards", ".", "--media", str(project.media), "-o", str(project.output), cwd=project.cards)
+    assert first.exit_code == 0, first.output
+    again = run("--cards", ".", "--media", str(project.media), "-o", str(project.output), cwd=project.cards)
+    assert "is up to date: 2 notes" in again.output
+
+
+def many_cards(count: int) -> dict[str, str]:
+    return {f"c{i:04d}.md": card(f"c{i}", f"Question {i}?", f"Answer {{{{c1::{i}}}}}.") for i in range(count)}
+
+
+def test_progress_bar_shows_on_a_terminal_but_not_when_piped(project, tmp_path):
+    import pty
+    import subprocess
+    import sys
+
+    project.write(many_cards(build_deck.PROGRESS_MIN_CARDS))
+    args = [sys.executable, build_deck.__file__, "--cards", str(project.cards), "--media", str(project.media)]
+    env = {**os.environ, "BUILD_DECK_CACHE": str(tmp_path / "fresh-cache")}
+    main, terminal = pty.openpty()
+    process = subprocess.Popen([*args, "-o", str(tmp_path / "a.apkg")], stdout=terminal, stderr=terminal, env=env)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the terminal closes when the build ends
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert process.wait() == 0
+    assert b"rendering cards" in shown
+    env["BUILD_DECK_CACHE"] = str(tmp_path / "another-cache")
+    piped = subprocess.run([*args, "-o", str(tmp_path / "b.apkg")], capture_output=True, env=env)
+    assert piped.returncode == 0 and b"rendering" not in piped.stderr + piped.stdout
