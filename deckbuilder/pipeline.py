@@ -56,6 +56,7 @@ def process_file(job: Job) -> FileResult:
     return FileResult(source, rendered, tuple(report.problems), tuple(sorted(library.referenced)))
 
 
+# One per folder for the duration of a build (worker processes inherit it when forked).
 _libraries: dict[Path, MediaLibrary] = {}
 
 
@@ -78,6 +79,7 @@ def process_all(
     """Results for every file, in order: cached where still valid, the rest rendered (in parallel if many)."""
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Job, str | None]] = []
+    _libraries.clear()  # media files may have changed since the last build in this process
     library = _library(media_dir)
     # Paths come from find_card_files, so each is str(cards_dir) + "/" + relative ("." vanishes).
     prefix = 0 if str(cards_dir) == "." else len(str(cards_dir)) + 1

@@ -1,0 +1,107 @@
+"""The render cache and worker processes never change the output, and the cache is invalidated by what matters."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import zipfile
+
+import pytest
+from conftest import SVG, card
+
+from deckbuilder import cache, notetypes, pipeline
+
+MANY = {
+    f"s{i % 3}/c{i:03d}.md": card(f"c{i}", f"Question {i}?", f"Answer {{{{c1::{i}}}}}.\n\n```python\nx = {i}\n```")
+    for i in range(pipeline.PARALLEL_THRESHOLD + 6)
+}
+IMAGE_CARD = {"img.md": card("img", "Picture?", "![d](d.svg) and {{c1::a term}}")}
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Counts files actually parsed and rendered (cache misses), in this process."""
+    calls = []
+    real = pipeline.process_file
+    monkeypatch.setattr(pipeline, "process_file", lambda job: calls.append(job.path.name) or real(job))
+    return calls
+
+
+@pytest.fixture(autouse=True)
+def fixed_time(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+def test_cached_and_parallel_builds_are_byte_identical_to_a_serial_uncached_build(project, tmp_path):
+    project.write(MANY)
+    project.build(output=tmp_path / "serial.apkg", jobs=1, cache_dir=None)
+    project.build(output=tmp_path / "parallel-cold.apkg", jobs=2, cache_dir=tmp_path / "cache")
+    project.build(output=tmp_path / "parallel-warm.apkg", jobs=2, cache_dir=tmp_path / "cache")
+    project.build(output=tmp_path / "serial-warm.apkg", jobs=1, cache_dir=tmp_path / "cache")
+    serial = (tmp_path / "serial.apkg").read_bytes()
+    for name in ("parallel-cold", "parallel-warm", "serial-warm"):
+        assert (tmp_path / f"{name}.apkg").read_bytes() == serial, name
+
+
+def test_unchanged_cards_come_from_the_cache(project, spy):
+    project.write(MANY)
+    project.build(jobs=1)
+    spy.clear()
+    project.build(jobs=1)
+    assert spy == []
+
+
+def test_editing_a_card_renders_just_that_card_again(project, spy):
+    project.write(MANY)
+    project.build(jobs=1)
+    spy.clear()
+    project.write({"s1/c001.md": card("c1", "Question 1?", "A new {{c1::answer}}.")})
+    result = project.build(jobs=1)
+    assert spy == ["c001.md"]
+    assert "A new" in next(r.answer for r in result.rendered if r.source.id == "c1")
+
+
+def test_changing_an_image_invalidates_the_cards_that_show_it(project, spy):
+    project.write(IMAGE_CARD, {"d.svg": SVG})
+    first = project.build(jobs=1).rendered[0].images[0].name
+    spy.clear()
+    project.write(media={"d.svg": SVG.replace(b"10", b"20")})
+    second = project.build(jobs=1).rendered[0]
+    assert spy == ["img.md"]
+    assert second.images[0].name != first and second.images[0].name in second.answer
+
+
+def test_changing_the_css_rewrites_the_note_types(project, monkeypatch):
+    project.write(IMAGE_CARD, {"d.svg": SVG})
+    project.build()
+    monkeypatch.setattr(notetypes, "card_css", lambda: ".card { color: red; }")
+    assert project.build().summary.written
+    with zipfile.ZipFile(project.output) as archive:
+        (project.root / "c.anki2").write_bytes(archive.read("collection.anki2"))
+    (models,) = sqlite3.connect(project.root / "c.anki2").execute("select models from col").fetchone()
+    assert models.count(".card { color: red; }") == 2
+
+
+def test_a_library_upgrade_or_a_code_change_empties_the_cache(project, spy, tmp_path, monkeypatch):
+    fake = tmp_path / "site" / "fakelib.py"
+    fake.parent.mkdir()
+    fake.write_text("VERSION = 1\n")
+    monkeypatch.syspath_prepend(str(fake.parent))
+    monkeypatch.setattr(cache, "LIBRARIES", (*cache.LIBRARIES, "fakelib"))
+    project.write(IMAGE_CARD, {"d.svg": SVG})
+    project.build(jobs=1)
+    spy.clear()
+    stat = fake.stat()
+    os.utime(fake, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # as a reinstall would
+    project.build(jobs=1)
+    assert spy == ["img.md"]
+
+
+def test_a_damaged_cache_is_ignored(project, render_cache, spy):
+    project.write(IMAGE_CARD, {"d.svg": SVG})
+    project.build(jobs=1)
+    for stored in render_cache.glob("*.pickle"):
+        stored.write_bytes(b"not a pickle")
+    spy.clear()
+    assert project.build(jobs=1).rendered
+    assert spy == ["img.md"]
