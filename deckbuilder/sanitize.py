@@ -82,8 +82,11 @@ def find_unsafe_html(text: str, first_line: int) -> list[tuple[int, str]]:
     if "<" not in text:
         return []
     finder = _UnsafeHtmlFinder(first_line)
-    finder.feed(text)
-    finder.close()
+    try:
+        finder.feed(text)
+        finder.close()
+    except AssertionError:  # html.parser gives up on some malformed markup, e.g. "<![x"
+        finder._report("malformed HTML; the sanitiser removes what it cannot parse")
     return finder.found
 
 

@@ -94,6 +94,8 @@ WARNINGS = {
                "x.md:6: warning: removed unsafe or unsupported HTML <iframe>"),
     "markdown-javascript-link": ({"x.md": bad("x", "See [this](javascript:alert(1)).")}, {},
                                  "x.md:6: warning: removed javascript: link URL"),
+    "malformed-html": ({"x.md": bad("x", "text <![x y]> more")}, {},
+                       "x.md:6: warning: malformed HTML; the sanitiser removes what it cannot parse"),
     "remote-img": ({"x.md": bad("x", '<img src="https://example.com/t.png">')}, {},
                    "x.md:6: warning: removed raw <img> source: use Markdown ![alt](file) with a file from the media folder"),
 }  # fmt: skip
