@@ -31,6 +31,9 @@ _CODE_OR_MATH = re.compile(
     r"(?P<code>(?P<ticks>`+)[^`].{0,4000}?(?P=ticks))|(?P<math>\\\(.{1,4000}?\\\)|\\\[.{1,4000}?\\\])", re.DOTALL
 )
 _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
+# Text without a character that starts an inline pattern (code, escape, link, image, autolink,
+# HTML, entity, emphasis) and without a hard line break (two spaces before a newline).
+_PLAIN_TEXT = re.compile(r"(?:[^`\\\[!<&*_ ]| (?! +\n))*", re.DOTALL)
 _MAYBE_UNSAFE = re.compile(r"<|\]\(|\]:")
 _SPLIT = "\ue030"  # a paragraph of its own between answer and details
 # A question of plain words and `code` spans: no emphasis, links, HTML, entities, escapes, math or clozes.
@@ -50,6 +53,22 @@ class _ImageResolver(Treeprocessor):
             img.set("src", self.resolve(img.get("src", "")))
 
 
+class _SkipPlainText(Treeprocessor):
+    """Marks text that no inline pattern can match as atomic, so Python-Markdown skips it.
+
+    Inline processing tries every pattern on every piece of text and is most of the
+    cost of a conversion; text with none of the characters that start a pattern (and no
+    hard line break) would come out unchanged anyway.
+    """
+
+    def run(self, root):
+        for element in root.iter():
+            if element.text and _PLAIN_TEXT.fullmatch(element.text):
+                element.text = AtomicString(element.text)
+            if element.tail and _PLAIN_TEXT.fullmatch(element.tail):
+                element.tail = AtomicString(element.tail)
+
+
 class _LiteralDunder(InlineProcessor):
     """``__init__`` is a Python name, not bold "init": in a deck about code, keep it literal."""
 
@@ -65,6 +84,7 @@ def _markdown() -> tuple[markdown.Markdown, _ImageResolver]:
     )
     resolver = _ImageResolver(md)
     md.treeprocessors.register(resolver, "build_deck_images", 0)
+    md.treeprocessors.register(_SkipPlainText(md), "build_deck_plain_text", 25)  # just before "inline" (20)
     # Above Python-Markdown's strong/em patterns (priority 50 for underscores).
     md.inlinePatterns.register(_LiteralDunder(r"(?<!\w)__[A-Za-z0-9]\w*?[A-Za-z0-9]__(?!\w)", md), "dunder", 65)
     return md, resolver
