@@ -157,8 +157,10 @@ def write_package(
     os.umask(umask)
     os.chmod(tmp_name, 0o666 & ~umask)  # mkstemp creates 0600; a deck is an ordinary file
     try:
-        collection = _collection(decks, notes, times, model_times, css)
-        _write_zip(Path(tmp_name), collection, media, manifest)
+        with tempfile.TemporaryDirectory() as tmp:
+            collection = Path(tmp) / "collection.anki2"
+            _write_collection(collection, decks, notes, times, model_times, css)
+            _write_zip(Path(tmp_name), collection, media, manifest)
         os.replace(tmp_name, output)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -177,8 +179,8 @@ def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: st
     return PreviousBuild(previous_notes, digests).to_manifest(extra)
 
 
-def _collection(decks: dict, notes: list[PackagedNote], times, model_times, css: str) -> bytes:
-    """The collection database, built in memory, as bytes."""
+def _write_collection(path: Path, decks: dict, notes: list[PackagedNote], times, model_times, css: str) -> None:
+    """Write the collection database (a file, streamed into the zip later: a large deck's is tens of MB)."""
     import sqlite3
 
     import genanki
@@ -189,8 +191,9 @@ def _collection(decks: dict, notes: list[PackagedNote], times, model_times, css:
     for deck in genanki_decks:
         for model in models:
             deck.add_model(model)
-    conn = sqlite3.connect(":memory:")
+    conn = sqlite3.connect(path)
     try:
+        conn.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to roll back to
         cursor = conn.cursor()
         # Ids count up from the newest time in the deck: deterministic for unchanged sources.
         ids = itertools.count(stamp * 1000)
@@ -205,7 +208,6 @@ def _collection(decks: dict, notes: list[PackagedNote], times, model_times, css:
             model["mod"] = model_times.get(int(mid), stamp)
         cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
         conn.commit()
-        return conn.serialize()
     finally:
         conn.close()
 
@@ -227,17 +229,17 @@ def _rows(notes: list[PackagedNote], times: dict[str, int], deck_ids: dict[str, 
     return note_rows, card_rows
 
 
-def _write_zip(path: Path, collection: bytes, media: list[MediaFile], manifest: bytes) -> None:
+def _write_zip(path: Path, collection: Path, media: list[MediaFile], manifest: bytes) -> None:
     # Fixed entry times and order make the package byte-for-byte reproducible. Level 3 packs
     # the collection about as small as level 9 (within 50%) in a tenth of the time.
-    when = (1980, 1, 1, 0, 0, 0)
     entries = [("collection.anki2", collection)]
     entries.append(("media", json.dumps({str(i): m.name for i, m in enumerate(media)}).encode()))
-    entries += [(str(i), m.source.read_bytes()) for i, m in enumerate(media)]
+    entries += [(str(i), m.source) for i, m in enumerate(media)]
     entries.append((MANIFEST, manifest))
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries:
-            info = zipfile.ZipInfo(name, date_time=when)
+        for name, content in entries:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
+            data = content if isinstance(content, bytes) else content.read_bytes()
             archive.writestr(info, data, compresslevel=3)
