@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .cache import RenderCache
@@ -53,6 +53,11 @@ def process_file(job: Job) -> FileResult:
     rendered = render_card(source, library, report) if source is not None else None
     if report.has_errors():
         rendered = None
+    elif rendered is not None:
+        # The Markdown is not needed once rendered: without it, what is cached and sent
+        # back from worker processes is about half the size.
+        source = replace(source, question="", answer="", details="")
+        rendered = replace(rendered, source=source)
     return FileResult(source, rendered, tuple(report.problems), tuple(sorted(library.referenced)))
 
 
