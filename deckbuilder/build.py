@@ -67,8 +67,8 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
     if not paths and not report.has_errors():
         report.error(options.cards_dir, 1, "no card files (*.md) found")
     _check_media(results, rendered, MediaLibrary(options.media_dir), report)
-    if cache is not None and not report.has_errors():
-        cache.save()
+    if cache is not None:
+        cache.save()  # holds only cards without errors: fixing one card re-renders just that card
     return config, rendered, report
 
 

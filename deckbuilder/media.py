@@ -51,7 +51,9 @@ class MediaLibrary:
         """The packaged file for ``ref``, or MediaError saying what is wrong with it."""
         if ref not in self._by_ref:
             self._by_ref[ref] = self._load(ref)
-        return self._by_ref[ref]
+        media = self._by_ref[ref]
+        self.referenced.add(media.source.resolve())  # on every use: each card reports what it shows
+        return media
 
     def _load(self, ref: str) -> MediaFile:
         if _SCHEME.match(ref) or ref.startswith("//"):

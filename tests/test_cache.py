@@ -105,3 +105,11 @@ def test_a_damaged_cache_is_ignored(project, render_cache, spy):
     spy.clear()
     assert project.build(jobs=1).rendered
     assert spy == ["img.md"]
+
+
+def test_media_shared_by_two_cards_stays_used_when_one_card_goes(project):
+    shared = {"a.md": card("a", "A?", "![d](d.svg) {{c1::a}}"), "b.md": card("b", "B?", "![d](d.svg) {{c1::b}}")}
+    project.write(shared, {"d.svg": SVG})
+    assert project.build(strict=True).warnings == []
+    (project.cards / "a.md").unlink()
+    assert project.build(strict=True).warnings == []  # b.md, from the cache, still shows d.svg
