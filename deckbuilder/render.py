@@ -135,36 +135,34 @@ class _Chunk:
                 prose.append(lines[i])
                 i += 1
                 continue
-            end = _fence_end(lines, i, match.group("fence"))
             fence_line = first_line + i
             hint = f" before the code fence at line {fence_line}; a cloze cannot span a code fence"
             out.append(mark_clozes("\n".join(prose), prose_line, self.table, problems, hint)[0])
             prose = []
+            end = _fence_end(lines, i, match.group("fence"))
             if end is None:
-                self.report.error(
-                    self.card.path,
-                    fence_line,
-                    f"code fence '{match.group('fence')}' is never closed; add a closing '{match.group('fence')}' line",
-                )
+                fence = match.group("fence")
+                message = f"code fence '{fence}' is never closed; add a closing '{fence}' line"
+                self.report.error(self.card.path, fence_line, message)
                 end = len(lines)
-            indent = len(match.group("indent"))
-            code = "\n".join(
-                line[indent:] if not line[:indent].strip() else line.lstrip() for line in lines[i + 1 : end]
-            )
-            hint = f" inside the code block; a cloze cannot span a code fence (line {first_line + end})"
-            marked, _ = mark_clozes(code + "\n", fence_line + 1, self.table, problems, hint)
-            language = match.group("lang").lower()
-            if language and find_lexer(language) is None:
-                self.report.warning(
-                    self.card.path, fence_line, f"unknown code language '{language}'; shown as plain text"
-                )
-            blocks.append(highlight(marked, language))
+            blocks.append(self._code_block(match, lines[i + 1 : end], fence_line, first_line + end, problems))
             placeholder = match.group("indent") + _BLOCK.format(len(blocks) - 1)
-            out.append(placeholder if indent else f"\n{placeholder}\n")
+            out.append(placeholder if match.group("indent") else f"\n{placeholder}\n")
             i = end + 1
             prose_line = first_line + i
         out.append(mark_clozes("\n".join(prose), prose_line, self.table, problems)[0])
         return "\n".join(out)
+
+    def _code_block(self, fence: re.Match, lines: list[str], fence_line: int, end_line: int, problems) -> str:
+        """One fenced block, its clozes marked, highlighted."""
+        indent = len(fence.group("indent"))
+        code = "\n".join(line[indent:] if not line[:indent].strip() else line.lstrip() for line in lines)
+        hint = f" inside the code block; a cloze cannot span a code fence (line {end_line})"
+        marked, _ = mark_clozes(code + "\n", fence_line + 1, self.table, problems, hint)
+        language = fence.group("lang").lower()
+        if language and find_lexer(language) is None:
+            self.report.warning(self.card.path, fence_line, f"unknown code language '{language}'; shown as plain text")
+        return highlight(marked, language)
 
     def _image(self, ref: str, text: str, first_line: int) -> str:
         line = _line_of(text, f"]({ref}", first_line)
