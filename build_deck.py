@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import random
 import sys
+import uuid
 from pathlib import Path
 
 import click
@@ -95,6 +97,7 @@ def main(
         if not quiet:
             click.echo(f"wrote preview {preview}")
     if not quiet:
+        _print_identity_hint(result, cards_dir)
         _print_summary(result)
 
 
@@ -119,6 +122,20 @@ def _with_default_output(options: BuildOptions) -> BuildOptions:
 
     name = options.deck_name or load_config(options.cards_dir, Report(options.cards_dir)).name
     return replace(options, output=Path(f"{slugify(name)}.apkg"))
+
+
+def _print_identity_hint(result: BuildResult, cards_dir: Path) -> None:
+    """Without deck.yaml the deck's identity follows its name: suggest pinning it."""
+    if result.config.from_file:
+        return
+    config = result.config
+    click.echo(
+        f"note: no deck.yaml in {cards_dir}; the deck's identity is derived from its name '{config.name}'.\n"
+        f"      To keep it when you rename the deck, create {cards_dir / 'deck.yaml'} with a fresh id, e.g.:\n"
+        f"        name: {config.name}\n        id: {random.randrange(1 << 30, 1 << 31)}\n"
+        f"        namespace: {uuid.uuid4()}",
+        err=True,
+    )
 
 
 def _print_summary(result: BuildResult) -> None:

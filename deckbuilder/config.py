@@ -26,6 +26,7 @@ class DeckConfig:
     deck_id: int
     namespace: str
     tag: str
+    from_file: bool = True  # False: no deck.yaml, so id and namespace were derived from the name
 
 
 @cache
@@ -75,7 +76,8 @@ def load_config(cards_dir: Path, report: Report) -> DeckConfig:
     if not re.fullmatch(r"[\w:-]+", tag):
         report.error(path, 1, f"'tag' must be one Anki tag without spaces, not {tag!r}")
         tag = slugify(name)
-    return DeckConfig(name, str(data.get("description") or ""), deck_id, namespace, tag)
+    description = str(data.get("description") or "")
+    return DeckConfig(name, description, deck_id, namespace, tag, from_file=path.is_file())
 
 
 def _first_line(exc: Exception) -> str:

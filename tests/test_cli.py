@@ -134,3 +134,12 @@ def test_progress_bar_shows_on_a_terminal_but_not_when_piped(project, tmp_path):
     env["BUILD_DECK_CACHE"] = str(tmp_path / "another-cache")
     piped = subprocess.run([*args, "-o", str(tmp_path / "b.apkg")], capture_output=True, env=env)
     assert piped.returncode == 0 and b"rendering" not in piped.stderr + piped.stdout
+
+
+def test_without_deck_yaml_the_build_suggests_pinning_the_identity(project):
+    project.write(GOOD)
+    result = run(*paths(project, "-o", str(project.output)))
+    assert result.exit_code == 0
+    assert "note: no deck.yaml" in result.stderr and "namespace:" in result.stderr
+    project.write({"deck.yaml": "name: Pinned\nid: 1500000009\nnamespace: ns-1\n"})
+    assert "note: no deck.yaml" not in run(*paths(project, "-o", str(project.output))).stderr
