@@ -180,3 +180,25 @@ def test_failed_write_leaves_previous_package_untouched(project, monkeypatch):
         project.build()
     assert project.output.read_bytes() == before
     assert [p.name for p in project.output.parent.iterdir()] == [project.output.name]
+
+
+def test_renaming_a_field_or_template_does_not_fork_the_note_type(project, collection, monkeypatch):
+    import dataclasses
+
+    project.write(V1)
+    project.build()
+    import_package(collection, project.output)
+    names_before = sorted(m["name"] for m in collection.models.all())
+    qa = notetypes.QA
+    fields = tuple({**f, "name": "Source"} if f["name"] == "Reference" else f for f in qa.fields)
+    templates = ({**qa.templates[0], "name": "Recall", "afmt": qa.templates[0]["afmt"].replace("Reference", "Source")},)
+    renamed = dataclasses.replace(qa, fields=fields, templates=templates)
+    monkeypatch.setattr(notetypes, "NOTE_TYPES", (renamed, notetypes.CLOZE))
+    monkeypatch.setattr(package, "QA", renamed)
+    project.build()
+    log = import_package(collection, project.output)
+    assert not log.conflicting
+    assert sorted(m["name"] for m in collection.models.all()) == names_before
+    model = collection.models.get(QA_MODEL_ID)
+    assert [f["name"] for f in model["flds"]] == ["Question", "Answer", "Source", "Section", "Id"]
+    assert model["tmpls"][0]["name"] == "Recall"
