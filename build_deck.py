@@ -88,6 +88,10 @@ def main(
         warnings = len(exc.problems) - errors
         click.echo(f"build_deck: {errors} error(s), {warnings} warning(s); nothing was written", err=True)
         sys.exit(1)
+    except OSError as exc:  # e.g. the output folder is not writable; the previous output is untouched
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"build_deck: error: cannot write{where}: {exc.strerror or exc}; nothing was written", err=True)
+        sys.exit(1)
     for problem in result.warnings:
         click.echo(str(problem), err=True)
     if preview is not None:

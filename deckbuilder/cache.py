@@ -84,8 +84,11 @@ class RenderCache:
         """Keep only what this build used (the cache never grows beyond one deck's size)."""
         if not self.changed and len(self.used) == len(self.entries):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".render-cache.")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".render-cache.")
+        except OSError:
+            return  # an unwritable cache folder only makes the next build slower
         try:
             with os.fdopen(fd, "wb") as handle:
                 pickle.dump((self.namespace, self.used), handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -63,12 +63,16 @@ def section_name(folder: str) -> str:
 
 
 def read_bytes(path: Path, report: Report) -> bytes | None:
-    """The file's bytes, or None (reported) when it is too large to be a card."""
-    size = path.stat().st_size
-    if size > MAX_CARD_BYTES:
-        report.error(path, 1, f"file is {size:,} bytes; cards are limited to {MAX_CARD_BYTES:,} bytes")
+    """The file's bytes, or None (reported) when it cannot be read or is too large to be a card."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_CARD_BYTES:
+            report.error(path, 1, f"file is {size:,} bytes; cards are limited to {MAX_CARD_BYTES:,} bytes")
+            return None
+        return path.read_bytes()
+    except OSError as exc:
+        report.error(path, 1, f"cannot read the file: {exc.strerror or exc}")
         return None
-    return path.read_bytes()
 
 
 def read_text(path: Path, report: Report, data: bytes | None = None) -> str | None:

@@ -143,3 +143,13 @@ def test_without_deck_yaml_the_build_suggests_pinning_the_identity(project):
     assert "note: no deck.yaml" in result.stderr and "namespace:" in result.stderr
     project.write({"deck.yaml": "name: Pinned\nid: 1500000009\nnamespace: ns-1\n"})
     assert "note: no deck.yaml" not in run(*paths(project, "-o", str(project.output))).stderr
+
+
+def test_unwritable_output_is_a_clean_error(project, tmp_path):
+    project.write(GOOD)
+    not_a_folder = tmp_path / "file.txt"
+    not_a_folder.write_text("a file where the output folder should be")
+    result = run(*paths(project, "-o", str(not_a_folder / "deck.apkg")))
+    assert result.exit_code == 1
+    assert "build_deck: error: cannot write" in result.stderr and "Traceback" not in result.output
+    assert not_a_folder.read_text() == "a file where the output folder should be"
