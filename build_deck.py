@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import random
 import sys
-import uuid
 from pathlib import Path
 
 import click
@@ -132,6 +130,9 @@ def _print_identity_hint(result: BuildResult, cards_dir: Path) -> None:
     """Without deck.yaml the deck's identity follows its name: suggest pinning it."""
     if result.config.from_file:
         return
+    import random
+    import uuid
+
     config = result.config
     click.echo(
         f"note: no deck.yaml in {cards_dir}; the deck's identity is derived from its name '{config.name}'.\n"

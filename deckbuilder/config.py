@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -47,6 +46,12 @@ def _derived_id(name: str) -> int:
     return 1 << 30 | int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") >> 2
 
 
+def _derived_namespace(name: str) -> str:
+    import uuid  # only for decks without deck.yaml (uuid is slow to import)
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"build_deck:{name}"))
+
+
 def load_config(cards_dir: Path, report: Report) -> DeckConfig:
     """Read deck.yaml, falling back to defaults derived from the folder name."""
     path = cards_dir / CONFIG_NAME
@@ -71,7 +76,7 @@ def load_config(cards_dir: Path, report: Report) -> DeckConfig:
     if not isinstance(deck_id, int) or isinstance(deck_id, bool) or not 1 <= deck_id < 1 << 63:
         report.error(path, 1, f"'id' must be a positive integer, not {deck_id!r}")
         deck_id = _derived_id(name)
-    namespace = str(data.get("namespace") or uuid.uuid5(uuid.NAMESPACE_URL, f"build_deck:{name}"))
+    namespace = str(data.get("namespace") or _derived_namespace(name))
     tag = str(data.get("tag") or slugify(name))
     if not re.fullmatch(r"[\w:-]+", tag):
         report.error(path, 1, f"'tag' must be one Anki tag without spaces, not {tag!r}")

@@ -7,6 +7,8 @@ import re
 from functools import lru_cache
 
 import markdown
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
@@ -79,8 +81,8 @@ class _LiteralDunder(InlineProcessor):
 @lru_cache(maxsize=1)
 def _markdown() -> tuple[markdown.Markdown, _ImageResolver]:
     md = markdown.Markdown(
-        extensions=["tables", "sane_lists"],
-        extension_configs={"tables": {"use_align_attribute": True}},
+        # Instances, not names: loading extensions by name scans every installed package's entry points.
+        extensions=[TableExtension(use_align_attribute=True), SaneListExtension()],
     )
     resolver = _ImageResolver(md)
     md.treeprocessors.register(resolver, "build_deck_images", 0)
