@@ -17,6 +17,11 @@ OPEN_BASE = 0xF0000
 OPEN_LIMIT = 0xFFFFD
 CLOSE = "\ue003"
 MARKERS = re.compile(f"[{chr(OPEN_BASE)}-{chr(OPEN_LIMIT)}{CLOSE}]")
+_MARKER_OR_TAG = re.compile(
+    f"[{chr(OPEN_BASE)}-{chr(OPEN_LIMIT)}{CLOSE}]"
+    r"|<(?P<end>/?)(?P<name>[A-Za-z][A-Za-z0-9]*)\b[^>]*?(?P<selfclosing>/?)>"
+)
+_VOID_TAGS = {"br", "hr", "img", "wbr", "input", "col", "source"}
 # Anki ignores cloze numbers above 500 when it assigns card ordinals.
 MAX_NUMBER = 500
 
@@ -71,6 +76,34 @@ class ClozeTable:
             return f"{{{{c{cloze.number}::"
 
         return MARKERS.sub(swap, rendered)
+
+    def broken(self, rendered: str) -> list[Cloze]:
+        """Clozes that do not wrap whole HTML elements after rendering (Anki needs balanced HTML).
+
+        E.g. a cloze around a table's cell separator ends up split across two cells, or loses its end.
+        """
+        broken: list[Cloze] = []
+        open_clozes: list[tuple[int, list[str]]] = []  # cloze index, tags opened inside it
+        for match in _MARKER_OR_TAG.finditer(rendered):
+            token = match.group()
+            if token == CLOSE:
+                if open_clozes:
+                    index, tags = open_clozes.pop()
+                    if tags:
+                        broken.append(self.clozes[index])
+            elif len(token) == 1:
+                open_clozes.append((ord(token) - OPEN_BASE, []))
+            elif open_clozes and match.group("name").lower() not in _VOID_TAGS:
+                tags = open_clozes[-1][1]
+                if match.group("end"):
+                    if tags and tags[-1] == match.group("name").lower():
+                        tags.pop()
+                    else:
+                        tags.append("</")  # closes an element the cloze did not open: never balanced
+                elif not match.group("selfclosing"):
+                    tags.append(match.group("name").lower())
+        broken += [self.clozes[index] for index, _ in open_clozes]
+        return broken
 
     @staticmethod
     def to_terms(rendered: str) -> str:

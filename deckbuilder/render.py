@@ -221,6 +221,12 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report) -> Rend
         answer = sanitize(answer, media)
         details = sanitize(details, media) if details else ""
     full = answer + (f'\n<div class="details">{details}</div>' if details else "")
+    for cloze in table.broken(full):
+        message = (
+            f"cloze {{{{c{cloze.number}::...}}}} does not wrap whole Markdown elements (it spans table cells,"
+            " paragraphs or list items, or crosses emphasis); keep it inside one of them"
+        )
+        chunk.report.error(card.path, cloze.line, message)
     numbers = tuple(table.numbers())
     return RenderedCard(
         source=card,

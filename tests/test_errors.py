@@ -73,6 +73,12 @@ ERRORS = {
                         "x.md:6: error: image 'huge.png' is 11,534,336 bytes; media files are limited to 10,485,760 bytes"),
     "control-character": ({"x.md": bad("x", "A\x1fB")}, {},
                           "x.md:6: error: control character U+001F in the text; remove it"),
+    "cloze-across-table-cells": ({"x.md": bad("x", "| a |\n|---|\n| {{c1::x | y}} |")}, {},
+                                 "x.md:8: error: cloze {{c1::...}} does not wrap whole Markdown elements (it spans "
+                                 "table cells, paragraphs or list items, or crosses emphasis); keep it inside one of them"),
+    "cloze-across-emphasis": ({"x.md": bad("x", "**bold {{c1::half** done}}")}, {},
+                              "x.md:6: error: cloze {{c1::...}} does not wrap whole Markdown elements (it spans "
+                              "table cells, paragraphs or list items, or crosses emphasis); keep it inside one of them"),
     "cloze-in-question": ({"x.md": "---\nid: x\n---\n# What is {{c1::this}}?\n\nA\n"}, {},
                           "x.md:4: error: clozes belong in the answer, not in the question heading"),
 }  # fmt: skip
