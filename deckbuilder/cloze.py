@@ -58,8 +58,14 @@ class ClozeTable:
         self.clozes.append(cloze)
         return chr(OPEN_BASE + index)
 
-    def numbers(self) -> list[int]:
-        return sorted({c.number for c in self.clozes})
+    def numbers(self, rendered: str) -> list[int]:
+        """The cloze numbers still present in the rendered HTML: each makes one card."""
+        return sorted({self.clozes[ord(m) - OPEN_BASE].number for m in MARKERS.findall(rendered) if m != CLOSE})
+
+    def lost(self, rendered: str) -> list[Cloze]:
+        """Clozes whose markers did not survive rendering (e.g. inside an HTML comment)."""
+        present = {ord(m) - OPEN_BASE for m in MARKERS.findall(rendered) if m != CLOSE}
+        return [cloze for index, cloze in enumerate(self.clozes) if index not in present]
 
     def to_anki(self, rendered: str) -> str:
         """Markers -> ``{{cN::...::hint}}``, with ``::``/``}}`` inside escaped so Anki does not split them."""

@@ -167,7 +167,9 @@ class _Chunk:
         return highlight(marked, language)
 
     def _image(self, ref: str, text: str, first_line: int) -> str:
-        line = _line_of(text, f"]({ref}", first_line)
+        # Inline image, else a reference definition ("[name]: ref").
+        needle = f"]({ref}" if f"]({ref}" in text else f"]: {ref}"
+        line = _line_of(text, needle, first_line)
         try:
             media = self.library.resolve(ref)
         except MediaError as exc:
@@ -227,7 +229,11 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report) -> Rend
             " paragraphs or list items, or crosses emphasis); keep it inside one of them"
         )
         chunk.report.error(card.path, cloze.line, message)
-    numbers = tuple(table.numbers())
+    for cloze in table.lost(full):
+        message = f"cloze {{{{c{cloze.number}::...}}}} is inside HTML that is removed (such as a comment); "
+        message += "it is dropped"
+        chunk.report.warning(card.path, cloze.line, message)
+    numbers = tuple(table.numbers(full))
     return RenderedCard(
         source=card,
         question=question,

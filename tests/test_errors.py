@@ -102,6 +102,8 @@ WARNINGS = {
                                  "x.md:6: warning: removed javascript: link URL"),
     "malformed-html": ({"x.md": bad("x", "text <![x y]> more")}, {},
                        "x.md:6: warning: malformed HTML; the sanitiser removes what it cannot parse"),
+    "cloze-in-comment": ({"x.md": bad("x", "A {{c2::kept}}.\n\n<!-- {{c1::hidden}} -->")}, {},
+                         "x.md:8: warning: cloze {{c1::...}} is inside HTML that is removed (such as a comment); it is dropped"),
     "remote-img": ({"x.md": bad("x", '<img src="https://example.com/t.png">')}, {},
                    "x.md:6: warning: removed raw <img> source: use Markdown ![alt](file) with a file from the media folder"),
 }  # fmt: skip

@@ -37,6 +37,7 @@ VALID = card(
 FRAGMENTS = [
     "{{c1::", "{{c2::", "{{c0::", "{{c", "}}", "::", "```", "```python\n", "~~~", "\n---\n", "---", "id:", "\n# ",
     "## Details\n", "\\(", "\\)", "\\[", "\\]", "![x](d.svg)", "![x](../d.svg)", "<script>", "<b>", "`", "_", "*",
+    "<!--", "-->", "| x |\n|---|\n",
     "\t", "\r\n", "\ufeff", "é", "🚀", "\x00", "[link](https://x.io)", "|", "\n\n", "- ", "1. ", "<", "&", "{", "}",
 ]  # fmt: skip
 
@@ -93,6 +94,7 @@ def test_any_card_gives_a_deck_or_a_clean_error_report(collection, data):
             return
         log = import_package(collection, project.output)
         assert len(log.new) + len(log.updated) + len(log.duplicate) == result.summary.notes
+        assert collection.get_empty_cards().notes == []
     finally:
         shutil.rmtree(project.root)
 
