@@ -37,6 +37,7 @@ _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
 # HTML, entity, emphasis) and without a hard line break (two spaces before a newline).
 _PLAIN_TEXT = re.compile(r"(?:[^`\\\[!<&*_ ]| (?! +\n))*", re.DOTALL)
 _MAYBE_UNSAFE = re.compile(r"<|\]\(|\]:")
+_TAGS = re.compile(r"<[^>]*>")
 _SPLIT = "\ue030"  # a paragraph of its own between answer and details
 # A question of plain words and `code` spans: no emphasis, links, HTML, entities, escapes, math or clozes.
 _PLAIN_QUESTION = re.compile(r"(?:[^`*_\[\]<>&\\{}]|(`+)[^`]+?\1)*")
@@ -215,6 +216,8 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report) -> Rend
     table = ClozeTable()
     chunk = _Chunk(card, library, report, table)
     question = _render_question(card, chunk)
+    if not _TAGS.sub("", question).strip() and "<img" not in question:
+        report.error(card.path, card.question_line, "the question is empty: write it after '# '")
     answer, details = _render_body(card, chunk)
     if not answer.strip():
         report.warning(card.path, card.question_line, "the answer is empty")

@@ -79,6 +79,10 @@ ERRORS = {
     "cloze-across-emphasis": ({"x.md": bad("x", "**bold {{c1::half** done}}")}, {},
                               "x.md:6: error: cloze {{c1::...}} does not wrap whole Markdown elements (it spans "
                               "table cells, paragraphs or list items, or crosses emphasis); keep it inside one of them"),
+    "empty-question": ({"x.md": "---\nid: x\n---\n#   \n\nAn answer.\n"}, {},
+                       "x.md:4: error: the question is empty: write it after '# '"),
+    "question-only-html-comment": ({"x.md": "---\nid: x\n---\n# <!-- todo -->\n\nAn answer.\n"}, {},
+                                   "x.md:4: error: the question is empty: write it after '# '"),
     "cloze-in-question": ({"x.md": "---\nid: x\n---\n# What is {{c1::this}}?\n\nA\n"}, {},
                           "x.md:4: error: clozes belong in the answer, not in the question heading"),
 }  # fmt: skip
