@@ -21,7 +21,8 @@ class ChangeReport:
 
     def removed_search(self) -> str:
         """An Anki browser search that finds the removed cards' notes (Anki never deletes on import)."""
-        ids = " OR ".join(f"Id:{card_id}" for card_id in self.removed)
+        # In Anki's search "_" matches any one character; ids have no other special character.
+        ids = " OR ".join("Id:" + card_id.replace("_", "\\_") for card_id in self.removed)
         return f"tag:{self.deck_tag} ({ids})"
 
 

@@ -202,3 +202,13 @@ def test_renaming_a_field_or_template_does_not_fork_the_note_type(project, colle
     model = collection.models.get(QA_MODEL_ID)
     assert [f["name"] for f in model["flds"]] == ["Question", "Answer", "Source", "Section", "Id"]
     assert model["tmpls"][0]["name"] == "Recall"
+
+
+def test_removed_card_search_matches_ids_with_underscores_exactly(project, collection):
+    files = {"deck.yaml": DECK, "a.md": card("my_card", "A?", "A."), "b.md": card("myXcard", "B?", "B.")}
+    project.write(files)
+    project.build()
+    import_package(collection, project.output)
+    (project.cards / "a.md").unlink()
+    search = project.build().changes.removed_search()
+    assert {collection.get_note(nid)["Id"] for nid in collection.find_notes(search)} == {"my_card"}
