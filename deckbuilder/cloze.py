@@ -58,13 +58,17 @@ class ClozeTable:
         self.clozes.append(cloze)
         return chr(OPEN_BASE + index)
 
+    @staticmethod
+    def _present(rendered: str) -> set[int]:
+        return {ord(m) - OPEN_BASE for m in MARKERS.findall(rendered) if m != CLOSE}
+
     def numbers(self, rendered: str) -> list[int]:
         """The cloze numbers still present in the rendered HTML: each makes one card."""
-        return sorted({self.clozes[ord(m) - OPEN_BASE].number for m in MARKERS.findall(rendered) if m != CLOSE})
+        return sorted({self.clozes[index].number for index in self._present(rendered)})
 
     def lost(self, rendered: str) -> list[Cloze]:
         """Clozes whose markers did not survive rendering (e.g. inside an HTML comment)."""
-        present = {ord(m) - OPEN_BASE for m in MARKERS.findall(rendered) if m != CLOSE}
+        present = self._present(rendered)
         return [cloze for index, cloze in enumerate(self.clozes) if index not in present]
 
     def to_anki(self, rendered: str) -> str:

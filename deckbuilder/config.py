@@ -41,9 +41,9 @@ def _default_name(cards_dir: Path) -> str:
     return folder.name.replace("-", " ").replace("_", " ").strip().title() or "Deck"
 
 
-def _derived_id(name: str) -> int:
-    # Only used without a deck.yaml: stable for a given name, in Anki's id range.
-    return 1 << 30 | int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") >> 2
+def stable_id(text: str) -> int:
+    """An id in Anki's range that depends only on ``text`` (for ids nobody configured)."""
+    return 1 << 30 | int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") >> 2
 
 
 def _derived_namespace(name: str) -> str:
@@ -72,10 +72,10 @@ def load_config(cards_dir: Path, report: Report) -> DeckConfig:
         for key in sorted(set(map(str, data)) - KNOWN_KEYS):
             report.warning(path, 1, f"unknown key '{key}' (known: {', '.join(sorted(KNOWN_KEYS))})")
     name = str(data.get("name") or _default_name(cards_dir)).strip()
-    deck_id = data.get("id", _derived_id(name))
+    deck_id = data.get("id", stable_id(name))
     if not isinstance(deck_id, int) or isinstance(deck_id, bool) or not 1 <= deck_id < 1 << 63:
         report.error(path, 1, f"'id' must be a positive integer, not {deck_id!r}")
-        deck_id = _derived_id(name)
+        deck_id = stable_id(name)
     namespace = str(data.get("namespace") or _derived_namespace(name))
     tag = str(data.get("tag") or slugify(name))
     if not re.fullmatch(r"[\w:-]+", tag):

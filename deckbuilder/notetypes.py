@@ -19,8 +19,6 @@ from .code_theme import CODE_CLASS, LIGHT_BACKGROUND, NIGHT_BACKGROUND, LightCod
 
 QA_MODEL_ID = 1_734_209_113
 CLOZE_MODEL_ID = 1_734_209_114
-LIGHT_CODE_STYLE = LightCodeStyle
-NIGHT_CODE_STYLE = NightCodeStyle
 
 QA_FIELDS = ("Question", "Answer", "Reference", "Section", "Id")
 CLOZE_FIELDS = ("Text", "Question", "Reference", "Section", "Id")
@@ -48,9 +46,9 @@ def code_css() -> str:
     night = f".nightMode pre.{CODE_CLASS} {{ background-color: {NIGHT_BACKGROUND}; }}\n"
     return (
         light
-        + _scoped_style(LIGHT_CODE_STYLE, f".{CODE_CLASS}")
+        + _scoped_style(LightCodeStyle, f".{CODE_CLASS}")
         + night
-        + _scoped_style(NIGHT_CODE_STYLE, f".nightMode .{CODE_CLASS}")
+        + _scoped_style(NightCodeStyle, f".nightMode .{CODE_CLASS}")
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import notetypes
-from .config import DeckConfig, slugify
+from .config import DeckConfig, slugify, stable_id
 from .media import MediaFile
 from .notetypes import CLOZE, QA, NoteType
 from .previous import MANIFEST, PreviousBuild, PreviousNote, note_digest
@@ -32,7 +32,6 @@ class PackagedNote(NamedTuple):
     """
 
     card_id: str
-    kind: str  # "qa" or "cloze"
     note_type: NoteType
     guid: str
     fields: tuple[str, ...]
@@ -85,15 +84,13 @@ def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) ->
         tags = card_tags(config, card)
         fields = (card.question, card.answer, card.reference, card.section, source.id)
         guid = note_guid(config, source.id, "qa")
-        notes.append(PackagedNote(source.id, "qa", QA, guid, fields, tags, deck, due, (0,), note_digest(fields, tags)))
+        notes.append(PackagedNote(source.id, QA, guid, fields, tags, deck, due, (0,), note_digest(fields, tags)))
         if card.cloze_numbers:
             fields = (card.cloze_text, card.question, card.reference, card.section, source.id)
             guid = note_guid(config, source.id, "cloze")
             # Anki's rule, computed here: one card per cloze number (genanki misses nested ones).
             ords = tuple(number - 1 for number in card.cloze_numbers)
-            notes.append(
-                PackagedNote(source.id, "cloze", CLOZE, guid, fields, tags, deck, due, ords, note_digest(fields, tags))
-            )
+            notes.append(PackagedNote(source.id, CLOZE, guid, fields, tags, deck, due, ords, note_digest(fields, tags)))
     return notes
 
 
@@ -103,27 +100,21 @@ def note_times(notes: list[PackagedNote], previous: PreviousBuild, now: int) -> 
     times = {}
     for packaged in notes:
         before = previous.notes.get(packaged.guid)
-        if before is None:
-            times[packaged.guid] = now
-        elif before.digest == packaged.digest:
-            times[packaged.guid] = before.mod
-        else:
-            times[packaged.guid] = max(now, before.mod + 1)
+        times[packaged.guid] = _time(before and (before.mod, before.digest), packaged.digest, now)
     return times
 
 
 def model_time(note_type: NoteType, css: str, previous: PreviousBuild, now: int) -> int:
     """Like note_times, for a note type: a changed CSS or template must be newer to be taken."""
-    before = previous.models.get(note_type.model_id)
+    return _time(previous.models.get(note_type.model_id), note_type.digest(css), now)
+
+
+def _time(before: tuple[int, str] | None, digest: str, now: int) -> int:
+    """``now`` for something new, its old time if its digest is unchanged, else a time newer than both."""
     if before is None:
         return now
-    mod, digest = before
-    return mod if digest == note_type.digest(css) else max(now, mod + 1)
-
-
-def _sub_deck_id(config: DeckConfig, name: str) -> int:
-    digest = hashlib.sha256(f"{config.namespace}:{name}".encode()).digest()
-    return 1 << 30 | int.from_bytes(digest[:4], "big") >> 2
+    mod, old_digest = before
+    return mod if old_digest == digest else max(now, mod + 1)
 
 
 def write_package(
@@ -143,7 +134,7 @@ def write_package(
     css = notetypes.card_css()
     decks = {deck_name: (config.deck_id, config.description)}
     for packaged in notes:
-        decks.setdefault(packaged.deck_name, (_sub_deck_id(config, packaged.deck_name), ""))
+        decks.setdefault(packaged.deck_name, (stable_id(f"{config.namespace}:{packaged.deck_name}"), ""))
     times = note_times(notes, previous, now)
     model_times = {t.model_id: model_time(t, css, previous, now) for t in notetypes.NOTE_TYPES}
     manifest = _manifest(notes, times, model_times, css, decks, media)

@@ -14,17 +14,11 @@ from typing import NamedTuple
 # Our own summary of the package's notes, stored beside the collection: reading it is far
 # quicker than opening the collection (Anki's importer ignores entries it does not know).
 MANIFEST = "build_deck.json"
-MODEL_KEYS = ("name", "css", "flds", "tmpls", "sortf", "type")
 
 
 def note_digest(fields, tags) -> str:
     """A fingerprint of a note's content: its fields and tags."""
     return hashlib.sha1(("\x1f".join(fields) + "\x1e" + " ".join(tags)).encode()).hexdigest()
-
-
-def model_digest(model_json: dict) -> str:
-    """A fingerprint of what Anki takes from a note type on import."""
-    return hashlib.sha1(json.dumps([model_json.get(k) for k in MODEL_KEYS], sort_keys=True).encode()).hexdigest()
 
 
 class PreviousNote(NamedTuple):
@@ -89,5 +83,6 @@ def _from_collection(conn: sqlite3.Connection) -> PreviousBuild:
         fields, tag_list = flds.split("\x1f"), tags.split()
         notes[guid] = PreviousNote(guid, mod, fields[-1], tuple(tag_list), note_digest(fields, tag_list))
     (models_json,) = conn.execute("SELECT models FROM col").fetchone()
-    models = {int(mid): (m["mod"], model_digest(m)) for mid, m in json.loads(models_json).items()}
+    # Without a manifest there is no digest to compare: the note types count as changed (a newer time).
+    models = {int(mid): (m["mod"], "") for mid, m in json.loads(models_json).items()}
     return PreviousBuild(notes, models)

@@ -30,7 +30,7 @@ _MATH_BACK = re.compile(r"\ue010(\d+)\ue011")
 # Bounded spans: an unmatched backtick or \( must not make the scan quadratic on a large card.
 _INLINE_CODE = re.compile(r"(?P<ticks>`+)[^`].{0,4000}?(?P=ticks)", re.DOTALL)
 _CODE_OR_MATH = re.compile(
-    r"(?P<code>(?P<ticks>`+)[^`].{0,4000}?(?P=ticks))|(?P<math>\\\(.{1,4000}?\\\)|\\\[.{1,4000}?\\\])", re.DOTALL
+    rf"(?P<code>{_INLINE_CODE.pattern})|(?P<math>\\\(.{{1,4000}}?\\\)|\\\[.{{1,4000}}?\\\])", re.DOTALL
 )
 _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
 # Text without a character that starts an inline pattern (code, escape, link, image, autolink,

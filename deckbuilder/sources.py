@@ -240,21 +240,21 @@ def _key_line(lines: list[str], key: str) -> int:
     return 1
 
 
-def _question_line(lines: list[str], start: int) -> int | None:
+def _first_outside_fences(lines: list[str], start: int, wanted) -> int | None:
+    """Index of the first line from ``start`` that is not inside a code fence and matches ``wanted``."""
     in_fence = False
     for i in range(start, len(lines)):
         if FENCE.match(lines[i]):
             in_fence = not in_fence
-        elif not in_fence and lines[i].startswith("# "):
+        elif not in_fence and wanted(lines[i]):
             return i
     return None
 
 
+def _question_line(lines: list[str], start: int) -> int | None:
+    return _first_outside_fences(lines, start, lambda line: line.startswith("# "))
+
+
 def _details_split(body: list[str]) -> int:
-    in_fence = False
-    for i, line in enumerate(body):
-        if FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence and DETAILS_HEADING.match(line):
-            return i
-    return len(body)
+    found = _first_outside_fences(body, 0, DETAILS_HEADING.match)
+    return len(body) if found is None else found
