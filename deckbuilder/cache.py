@@ -1,9 +1,12 @@
-"""A render cache: unchanged cards are not parsed or rendered again.
+"""A render cache: unchanged cards are not read, parsed or rendered again.
 
 Entries are keyed by the card file's bytes, its path, the media folder and a namespace
 made of this tool's own source code and the versions of the libraries that shape the
 HTML, so any change to those starts afresh. Images are checked on every hit (see
-pipeline._media_unchanged). The cache is one pickle file; deleting it is always safe.
+pipeline._media_unchanged). Beside the entries, the cache remembers each file's size,
+times and inode with its key, so a rebuild reads only the files that were touched (the
+way make and git tell changed files). The cache is one pickle file of plain tuples
+(quick to load); deleting it is always safe.
 """
 
 from __future__ import annotations
@@ -14,9 +17,14 @@ import os
 import pickle
 import platform
 import tempfile
+import time
 from pathlib import Path
 
 LIBRARIES = ("markdown", "pygments", "nh3", "yaml", "genanki")
+FORMAT = 2
+# A file's recorded stat is trusted only when it was modified this long before the build that
+# recorded it started: a coarse file-system clock could hide an edit made just around that time.
+TRUST_MARGIN_NS = 2 * 10**9
 
 
 def default_cache_dir() -> Path:
@@ -52,16 +60,28 @@ class RenderCache:
         # Where a card sits decides its sections, and the media folder its images.
         self.base = f"{cards_dir.resolve()}\0{media_dir.resolve()}\0".encode()
         self.namespace = namespace()
-        self.entries: dict[str, object] = {}
-        self.used: dict[str, object] = {}
+        self.started = time.time_ns()
+        self.entries: dict[str, tuple] = {}
+        self.files: dict[str, tuple[tuple, str]] = {}  # relative path -> (stat signature, key)
+        self.trusted_before = 0
+        self.used: dict[str, tuple] = {}
+        self.seen: dict[str, tuple[tuple, str]] = {}
         self.changed = False
         try:
             with open(self.path, "rb") as handle:
-                stored_namespace, entries = pickle.load(handle)
-            if stored_namespace == self.namespace:
-                self.entries = entries
+                stored_format, stored_namespace, started, files, entries = pickle.load(handle)
+            if (stored_format, stored_namespace) == (FORMAT, self.namespace):
+                self.entries, self.files = entries, files
+                self.trusted_before = started - TRUST_MARGIN_NS
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
             pass  # a missing, old or damaged cache is simply empty
+
+    def known_key(self, relative: str, stat: os.stat_result) -> str | None:
+        """The key recorded for the file when it has not been touched since (None: read it)."""
+        signature, key = self.files.get(relative, ((), None))
+        if signature != _signature(stat) or max(stat.st_mtime_ns, stat.st_ctime_ns) >= self.trusted_before:
+            return None
+        return key
 
     def key(self, relative: str, data: bytes) -> str:
         """The key of a card file: its place in the cards folder and its bytes."""
@@ -70,19 +90,23 @@ class RenderCache:
         digest.update(data)
         return digest.hexdigest()
 
-    def get(self, key: str):
+    def get(self, key: str) -> tuple | None:
         entry = self.entries.get(key)
         if entry is not None:
             self.used[key] = entry
         return entry
 
-    def put(self, key: str, entry) -> None:
+    def put(self, key: str, entry: tuple) -> None:
         self.used[key] = entry
         self.changed = True
 
+    def record(self, relative: str, stat: os.stat_result, key: str) -> None:
+        """Remember which key the file had with this stat (taken before it was read)."""
+        self.seen[relative] = (_signature(stat), key)
+
     def save(self) -> None:
         """Keep only what this build used (the cache never grows beyond one deck's size)."""
-        if not self.changed and len(self.used) == len(self.entries):
+        if not self.changed and len(self.used) == len(self.entries) and self.seen == self.files:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,8 +115,13 @@ class RenderCache:
             return  # an unwritable cache folder only makes the next build slower
         try:
             with os.fdopen(fd, "wb") as handle:
-                pickle.dump((self.namespace, self.used), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                content = (FORMAT, self.namespace, self.started, self.seen, self.used)
+                pickle.dump(content, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _signature(stat: os.stat_result) -> tuple:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)

@@ -46,14 +46,16 @@ class MediaLibrary:
     media_dir: Path
     referenced: set[Path] = field(default_factory=set)  # every file a card points at, packaged or not
     _by_ref: dict[str, MediaFile] = field(default_factory=dict)
+    _real: dict[str, Path] = field(default_factory=dict)  # resolved once: a system call per use adds up
 
     def resolve(self, ref: str) -> MediaFile:
         """The packaged file for ``ref``, or MediaError saying what is wrong with it."""
         if ref not in self._by_ref:
-            self._by_ref[ref] = self._load(ref)
-        media = self._by_ref[ref]
-        self.referenced.add(media.source.resolve())  # on every use: each card reports what it shows
-        return media
+            media = self._load(ref)
+            self._by_ref[ref] = media
+            self._real[ref] = media.source.resolve()
+        self.referenced.add(self._real[ref])  # on every use: each card reports what it shows
+        return self._by_ref[ref]
 
     def _load(self, ref: str) -> MediaFile:
         if _SCHEME.match(ref) or ref.startswith("//"):

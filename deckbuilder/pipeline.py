@@ -15,7 +15,7 @@ from pathlib import Path
 from .cache import RenderCache
 from .errors import Problem, Report
 from .media import MediaError, MediaLibrary
-from .rendered import RenderedCard
+from .rendered import ImageUse, RenderedCard
 from .sources import SourceCard, parse_card, read_bytes
 
 # Below this many cards to render, starting worker processes costs more than it saves.
@@ -83,30 +83,80 @@ def process_all(
 ) -> list[FileResult]:
     """Results for every file, in order: cached where still valid, the rest rendered (in parallel if many)."""
     results: dict[int, FileResult] = {}
-    todo: list[tuple[int, Job, str | None]] = []
+    todo: list[tuple[int, Job, str | None, str, os.stat_result | None]] = []
     _libraries.clear()  # media files may have changed since the last build in this process
     library = _library(media_dir)
     # Paths come from find_card_files, so each is str(cards_dir) + "/" + relative ("." vanishes).
     prefix = 0 if str(cards_dir) == "." else len(str(cards_dir)) + 1
     for index, path in enumerate(paths):
-        data = read_bytes(path, report)
-        if data is None:
+        relative = str(path)[prefix:].replace(os.sep, "/")
+        stat = _stat(path)
+        key = cache.known_key(relative, stat) if cache and stat else None
+        data = None
+        if key is None:  # new or touched since the last build: read it
+            data = read_bytes(path, report)
+            if data is None:
+                continue
+            key = cache.key(relative, data) if cache else None
+        cached = cache.get(key) if cache else None
+        result = _from_plain(cached, path, library) if cached else None
+        if result is not None:
+            results[index] = result
+            cache.record(relative, stat, key)
             continue
-        key = cache.key(str(path)[prefix:].replace(os.sep, "/"), data) if cache else None
-        hit = cache.get(key) if cache else None
-        if hit is not None and _media_unchanged(hit, library):
-            results[index] = hit
-        else:
-            todo.append((index, Job(path, cards_dir, media_dir, data), key))
-    for (index, _job, key), result in zip(todo, _render(todo, jobs, progress), strict=True):
+        data = data if data is not None else read_bytes(path, report)
+        if data is not None:
+            todo.append((index, Job(path, cards_dir, media_dir, data), key, relative, stat))
+    for (index, _job, key, relative, stat), result in zip(todo, _render(todo, jobs, progress), strict=True):
         results[index] = result
         if cache and result.rendered is not None:
-            cache.put(key, result)
+            cache.put(key, _to_plain(result))
+            if stat is not None:
+                cache.record(relative, stat, key)
     return [results[i] for i in sorted(results)]
 
 
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)  # before reading: an edit made while it is read shows up next time
+    except OSError:
+        return None  # read_bytes reports it
+
+
+def _to_plain(result: FileResult) -> tuple:
+    """A cache entry of strings, numbers and tuples: it loads several times faster than objects."""
+    source, card = result.source, result.rendered
+    plain_source = (source.rel, source.id, source.id_line, source.tags, source.references, source.sections,
+                    source.question_line, source.answer_line, source.details_line)  # fmt: skip
+    images = tuple((image.ref, image.line, image.name) for image in card.images)
+    plain_card = (card.question, card.answer, card.cloze_text, card.cloze_numbers, card.reference, card.section, images)
+    problems = tuple((p.path, p.line, p.severity, p.message) for p in result.problems)
+    return plain_source, plain_card, problems, tuple(map(str, result.referenced))
+
+
+def _from_plain(plain: tuple, path: Path, library: MediaLibrary) -> FileResult | None:
+    """The cached result for the card at ``path``; None when an image it shows has changed since."""
+    plain_source, plain_card, problems, referenced = plain
+    images = []
+    for ref, line, name in plain_card[6]:
+        try:
+            media = library.resolve(ref)
+        except MediaError:
+            return None
+        if media.name != name:
+            return None
+        images.append(ImageUse(ref, line, name, media.source))
+    rel, card_id, id_line, tags, references, sections, question_line, answer_line, details_line = plain_source
+    source = SourceCard(path, rel, card_id, id_line, tags, references, sections,
+                        "", question_line, "", answer_line, "", details_line)  # fmt: skip
+    question, answer, cloze_text, cloze_numbers, reference, section, _ = plain_card
+    card = RenderedCard(source, question, answer, cloze_text, cloze_numbers, reference, section, tuple(images))
+    problems = tuple(Problem(*problem) for problem in problems)
+    return FileResult(source, card, problems, tuple(map(Path, referenced)))
+
+
 def _render(todo: list, jobs: int, progress) -> Iterator[FileResult]:
-    work = [job for _, job, _ in todo]
+    work = [item[1] for item in todo]
     bar = progress(len(work)) if progress and work else None
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
         from . import render  # noqa: F401  (import once here; forked workers inherit it)
@@ -128,14 +178,3 @@ def _render(todo: list, jobs: int, progress) -> Iterator[FileResult]:
 def _tick(bar) -> None:
     if bar is not None:
         bar.update(1)
-
-
-def _media_unchanged(result: FileResult, library: MediaLibrary) -> bool:
-    """A cached card is valid only while every image it shows still has the same content."""
-    for image in result.rendered.images:
-        try:
-            if library.resolve(image.ref).name != image.name:
-                return False
-        except MediaError:
-            return False
-    return True

@@ -39,15 +39,20 @@ class PreviousBuild:
     models: dict[int, tuple[int, str]]
     manifest: bytes | None = None  # as stored in the package, when it has one
 
-    def to_manifest(self, extra: dict) -> bytes:
-        """The manifest for these notes and note types, plus ``extra`` facts about the package."""
-        notes = {g: [n.mod, n.card_id, " ".join(n.tags), n.digest] for g, n in sorted(self.notes.items())}
-        models = {str(mid): list(value) for mid, value in sorted(self.models.items())}
-        content = {"version": 1, "models": models, **dict(sorted(extra.items())), "notes": notes}
-        return json.dumps(content, separators=(",", ":")).encode()
-
 
 EMPTY = PreviousBuild({}, {})
+
+
+def make_manifest(notes: dict[str, list], models: dict[int, tuple[int, str]], extra: dict) -> bytes:
+    """The manifest: notes as GUID -> [mod, card id, tags, digest], note types as id -> [mod, digest],
+    plus ``extra`` facts about the package."""
+    content = {
+        "version": 1,
+        "models": {str(mid): list(value) for mid, value in sorted(models.items())},
+        **dict(sorted(extra.items())),
+        "notes": dict(sorted(notes.items())),
+    }
+    return json.dumps(content, separators=(",", ":")).encode()
 
 
 def read_previous(path: Path) -> PreviousBuild:

@@ -61,6 +61,32 @@ def test_editing_a_card_renders_just_that_card_again(project, spy):
     assert "A new" in next(r.answer for r in result.rendered if r.source.id == "c1")
 
 
+def test_files_untouched_since_the_last_build_are_not_read_again(project, monkeypatch):
+    monkeypatch.setattr(cache, "TRUST_MARGIN_NS", 0)  # the files below are older than the first build
+    project.write(MANY)
+    project.build(jobs=1)
+    read = []
+    real = pipeline.read_bytes
+    monkeypatch.setattr(pipeline, "read_bytes", lambda path, report: read.append(path.name) or real(path, report))
+    project.build(jobs=1)
+    assert read == []
+    project.write({"s1/c001.md": card("c1", "Question 1?", "Changed {{c1::answer}}.")})
+    result = project.build(jobs=1)
+    assert read == ["c001.md"]
+    assert "Changed" in next(r.answer for r in result.rendered if r.source.id == "c1")
+
+
+def test_a_file_touched_just_before_a_build_is_read_again_next_time(project, monkeypatch):
+    """A coarse file-system clock could give an edit made then the same time as before."""
+    project.write(MANY)
+    project.build(jobs=1)  # the files were written within the trust margin of this build
+    read = []
+    real = pipeline.read_bytes
+    monkeypatch.setattr(pipeline, "read_bytes", lambda path, report: read.append(path.name) or real(path, report))
+    project.build(jobs=1)
+    assert len(read) == len(MANY)
+
+
 def test_changing_an_image_invalidates_the_cards_that_show_it(project, spy):
     project.write(IMAGE_CARD, {"d.svg": SVG})
     first = project.build(jobs=1).rendered[0].images[0].name

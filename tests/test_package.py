@@ -112,7 +112,9 @@ def test_our_guids_are_genankis():
 
     from deckbuilder.package import guid_for
 
-    for values in [("ns", "card", "qa"), ("201f40e8", "sparse-vs-categorical-crossentropy", "cloze"), ("é", "ü", "")]:
+    examples = [("ns", "card", "qa"), ("201f40e8", "sparse-vs-categorical-crossentropy", "cloze"), ("é", "ü", "")]
+    examples += [("ns", f"card-{i}", "qa") for i in range(5000)]  # GUIDs of every length, some with an "a" digit
+    for values in examples:
         assert guid_for(*values) == genanki.guid_for(*values)
 
 
