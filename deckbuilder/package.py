@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 import tempfile
@@ -13,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import notetypes
+from .collection import patch_collection, write_collection
 from .config import DeckConfig, slugify, stable_id
 from .media import MediaFile
 from .notetypes import CLOZE, QA, NoteType
-from .previous import MANIFEST, PreviousBuild, make_manifest, note_digest
+from .previous import MANIFEST, Manifest, PreviousBuild, make_manifest, note_digest
 
 if TYPE_CHECKING:
     from .rendered import RenderedCard
@@ -142,7 +142,7 @@ def write_package(
     model_times = {t.model_id: model_time(t, css, previous, now) for t in notetypes.NOTE_TYPES}
     manifest = _manifest(notes, times, model_times, css, decks, media)
     cards = sum(len(p.ords) for p in notes)
-    if previous.manifest == manifest and output.is_file():
+    if previous.manifest == manifest.data and output.is_file():
         return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=False)
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
@@ -153,8 +153,11 @@ def write_package(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             collection = Path(tmp) / "collection.anki2"
-            _write_collection(collection, decks, notes, times, model_times, css)
-            _write_zip(Path(tmp_name), collection, media, manifest)
+            stamp = max([*times.values(), *model_times.values()])
+            patchable = previous.frame == manifest.frame and output.is_file()
+            if not (patchable and patch_collection(collection, previous, output, decks, notes, times, stamp)):
+                write_collection(collection, decks, notes, times, model_times, css)
+            _write_zip(Path(tmp_name), collection, media, manifest.data)
         os.replace(tmp_name, output)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -162,7 +165,7 @@ def write_package(
     return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=True)
 
 
-def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: str, decks: dict, media) -> bytes:
+def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: str, decks: dict, media) -> Manifest:
     """Everything the package is made from, in short: equal manifests mean equal packages."""
     from .cache import namespace
 
@@ -171,66 +174,6 @@ def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: st
     layout = [[p.guid, p.deck_name, p.due, list(p.ords)] for p in notes]
     extra = {"tool": namespace(), "decks": decks, "layout": layout, "media": [m.name for m in media]}
     return make_manifest(entries, digests, extra)
-
-
-def _write_collection(path: Path, decks: dict, notes: list[PackagedNote], times, model_times, css: str) -> None:
-    """Write the collection database (a file, streamed into the zip later: a large deck's is tens of MB)."""
-    import sqlite3
-
-    import genanki
-
-    stamp = max([*times.values(), *model_times.values()])
-    models = [t.to_genanki(css) for t in notetypes.NOTE_TYPES]
-    genanki_decks = [genanki.Deck(deck_id, name, description) for name, (deck_id, description) in decks.items()]
-    for deck in genanki_decks:
-        for model in models:
-            deck.add_model(model)
-    conn = sqlite3.connect(path)
-    try:
-        # Large pages waste less space around notes of a few kB (a smaller file to write and
-        # compress); a scratch file needs no journal and no syncing to disk.
-        conn.execute("PRAGMA page_size = 65536")
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
-        cursor = conn.cursor()
-        # Ids count up from the newest time in the deck: deterministic for unchanged sources.
-        ids = itertools.count(stamp * 1000)
-        genanki.Package(genanki_decks).write_to_db(cursor, stamp, ids)
-        note_rows, card_rows = _rows(notes, times, {name: deck_id for name, (deck_id, _) in decks.items()}, ids)
-        # Indexes are built once after the rows are in, not updated row by row.
-        indexes = [sql for (sql,) in cursor.execute("SELECT sql FROM sqlite_schema WHERE type = 'index' AND sql")]
-        for (name,) in cursor.execute("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql").fetchall():
-            cursor.execute(f"DROP INDEX {name}")
-        # One statement per table (genanki executes one per row: seconds for a large deck).
-        cursor.executemany("INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)", note_rows)
-        cursor.executemany("INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", card_rows)
-        for sql in indexes:
-            cursor.execute(sql)
-        (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
-        stored = json.loads(models_json)
-        for mid, model in stored.items():
-            model["mod"] = model_times.get(int(mid), stamp)
-        cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
-        conn.commit()
-    finally:
-        conn.close()
-
-
-def _rows(notes: list[PackagedNote], times: dict[str, int], deck_ids: dict[str, int], ids) -> tuple[list, list]:
-    """Note and card rows as genanki's Note.write_to_db would write them, each note with its own time."""
-    note_rows, card_rows = [], []
-    for packaged in notes:
-        note_id, mod = next(ids), times[packaged.guid]
-        tags = " " + " ".join(packaged.tags) + " "
-        sort_field = packaged.fields[packaged.note_type.sort_field]
-        fields = "\x1f".join(packaged.fields)
-        note_rows.append((note_id, packaged.guid, packaged.note_type.model_id, mod, -1, tags, fields, sort_field,
-                          0, 0, ""))  # fmt: skip
-        deck_id = deck_ids[packaged.deck_name]
-        for ord_ in packaged.ords:
-            card_rows.append((next(ids), note_id, deck_id, ord_, mod, -1, 0, 0, packaged.due, 0, 0, 0, 0, 0, 0, 0, 0,
-                              ""))  # fmt: skip
-    return note_rows, card_rows
 
 
 def _write_zip(path: Path, collection: Path, media: list[MediaFile], manifest: bytes) -> None:

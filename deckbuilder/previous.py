@@ -7,7 +7,7 @@ import json
 import sqlite3
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,12 +38,19 @@ class PreviousBuild:
     notes: dict[str, PreviousNote]
     models: dict[int, tuple[int, str]]
     manifest: bytes | None = None  # as stored in the package, when it has one
+    frame: str | None = None  # its manifest_frame
+    layout: dict[str, tuple] = field(default_factory=dict)  # GUID -> (mod, deck, due, card ordinals)
 
 
 EMPTY = PreviousBuild({}, {})
 
 
-def make_manifest(notes: dict[str, list], models: dict[int, tuple[int, str]], extra: dict) -> bytes:
+class Manifest(NamedTuple):
+    data: bytes
+    frame: str  # see manifest_frame
+
+
+def make_manifest(notes: dict[str, list], models: dict[int, tuple[int, str]], extra: dict) -> Manifest:
     """The manifest: notes as GUID -> [mod, card id, tags, digest], note types as id -> [mod, digest],
     plus ``extra`` facts about the package."""
     content = {
@@ -52,7 +59,15 @@ def make_manifest(notes: dict[str, list], models: dict[int, tuple[int, str]], ex
         **dict(sorted(extra.items())),
         "notes": dict(sorted(notes.items())),
     }
-    return json.dumps(content, separators=(",", ":")).encode()
+    return Manifest(json.dumps(content, separators=(",", ":")).encode(), manifest_frame(content))
+
+
+def manifest_frame(content: dict) -> str:
+    """What a package was made with apart from its notes: format, tool version, note types and decks.
+
+    Two packages with the same frame differ only in their notes and cards (see collection.py).
+    """
+    return json.dumps([content.get(key) for key in ("version", "tool", "models", "decks")], separators=(",", ":"))
 
 
 def read_previous(path: Path) -> PreviousBuild:
@@ -79,7 +94,8 @@ def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild:
         for guid, (mod, card_id, tags, digest) in data["notes"].items()
     }
     models = {int(mid): (int(mod), digest) for mid, (mod, digest) in data["models"].items()}
-    return PreviousBuild(notes, models, manifest)
+    layout = {guid: (notes[guid].mod, deck, due, tuple(ords)) for guid, deck, due, ords in data.get("layout", [])}
+    return PreviousBuild(notes, models, manifest, manifest_frame(data), layout)
 
 
 def _from_collection(conn: sqlite3.Connection) -> PreviousBuild:

@@ -43,6 +43,24 @@ def test_cached_and_parallel_builds_are_byte_identical_to_a_serial_uncached_buil
         assert (tmp_path / f"{name}.apkg").read_bytes() == serial, name
 
 
+def test_rebuilds_patching_a_previous_package_are_byte_identical_cached_or_not(project, tmp_path):
+    project.write(MANY)
+    project.build(output=tmp_path / "previous.apkg", jobs=2, cache_dir=tmp_path / "cache")
+    outputs = {name: tmp_path / f"{name}.apkg" for name in ("parallel-warm", "serial-uncached", "parallel-cold")}
+    for output in outputs.values():
+        output.write_bytes((tmp_path / "previous.apkg").read_bytes())
+    (project.cards / "s2" / "c005.md").unlink()
+    project.write({"s1/c001.md": card("c1", "Question 1?", "Edited {{c1::answer}}."), "s0/new.md": MANY["s0/c000.md"]})
+    project.write({"s0/c000.md": card("c0b", "Renumbered?", "New {{c1::id}}.")})
+    project.build(output=outputs["parallel-warm"], jobs=2, cache_dir=tmp_path / "cache")
+    project.build(output=outputs["serial-uncached"], jobs=1, cache_dir=None)
+    project.build(output=outputs["parallel-cold"], jobs=2, cache_dir=tmp_path / "other-cache")
+    assert outputs["serial-uncached"].read_bytes() != (tmp_path / "previous.apkg").read_bytes()
+    expected = outputs["serial-uncached"].read_bytes()
+    for name in ("parallel-warm", "parallel-cold"):
+        assert outputs[name].read_bytes() == expected, name
+
+
 def test_unchanged_cards_come_from_the_cache(project, spy):
     project.write(MANY)
     project.build(jobs=1)

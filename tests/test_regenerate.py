@@ -68,21 +68,29 @@ def studied(project, collection):
     return collection, reviewed
 
 
-def rebuild_v2(project, monkeypatch):
+def rebuild_v2(project, monkeypatch, new_css: bool = True):
     (project.cards / "d.md").unlink()
-    monkeypatch.setattr(notetypes, "card_css", lambda: "/* v2 */ .card { color: #111; }")
+    if new_css:
+        monkeypatch.setattr(notetypes, "card_css", lambda: "/* v2 */ .card { color: #111; }")
     project.write(V2)
     return project.build()
 
 
-def test_rebuild_updates_in_place_and_keeps_review_history(project, studied, monkeypatch):
+@pytest.mark.parametrize("new_css", [True, False], ids=["new-note-types", "patched-collection"])
+def test_rebuild_updates_in_place_and_keeps_review_history(project, studied, monkeypatch, new_css):
     col, reviewed = studied
     before = {cid: schedule(col, cid) for cid in reviewed}
     note_types_before = sorted(m["name"] for m in col.models.all())
     notes_before = col.note_count()
+    patched = []
+    real_patch = package.patch_collection
+    monkeypatch.setattr(package, "patch_collection", lambda *a: patched.append(real_patch(*a)) or patched[-1])
 
-    rebuild_v2(project, monkeypatch)
+    rebuild_v2(project, monkeypatch, new_css)
     log = import_package(col, project.output)
+
+    # Changed note types need a fresh collection; changed notes alone are patched into the previous one.
+    assert patched == ([] if new_css else [True])
 
     assert not log.conflicting
     assert sorted(m["name"] for m in col.models.all()) == note_types_before  # no "+" note types
