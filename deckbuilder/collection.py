@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 import sqlite3
-import zipfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import notetypes
@@ -29,8 +26,8 @@ _INSERT_NOTE = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)"
 _INSERT_CARD = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 
-def write_collection(path: Path, decks: dict, notes: list[PackagedNote], times, model_times, css: str) -> None:
-    """Write the collection database afresh (a file, streamed into the zip later)."""
+def write_collection(decks: dict, notes: list[PackagedNote], times, model_times, css: str) -> bytes:
+    """The collection database, written afresh (in memory: it goes straight into the zip)."""
     import genanki
 
     stamp = max([*times.values(), *model_times.values()])
@@ -39,7 +36,7 @@ def write_collection(path: Path, decks: dict, notes: list[PackagedNote], times, 
     for deck in genanki_decks:
         for model in models:
             deck.add_model(model)
-    conn = _connect(path)
+    conn = _connect()
     try:
         # Large pages waste less space around notes of a few kB (a smaller file to write and compress).
         conn.execute("PRAGMA page_size = 65536")
@@ -68,25 +65,22 @@ def write_collection(path: Path, decks: dict, notes: list[PackagedNote], times, 
             model["mod"] = model_times.get(int(mid), stamp)
         cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
         conn.commit()
+        return conn.serialize()
     finally:
         conn.close()
 
 
 def patch_collection(
-    path: Path, previous: PreviousBuild, package: Path, decks: dict, notes: list[PackagedNote], times, stamp: int
-) -> bool:
-    """Make ``path`` from the previous package's collection by changing only the rows that differ.
+    stored: bytes, previous: PreviousBuild, decks: dict, notes: list[PackagedNote], times, stamp: int
+) -> bytes | None:
+    """The previous package's collection (``stored``) with only the rows that differ changed.
 
     The caller has checked that the previous package has the same note types and decks.
-    False (and nothing to rely on at ``path``) when that collection cannot be read.
+    None when that collection cannot be read.
     """
+    conn = _connect()
     try:
-        with zipfile.ZipFile(package) as archive, archive.open("collection.anki2") as stored, open(path, "wb") as copy:
-            shutil.copyfileobj(stored, copy, 1 << 20)
-        conn = _connect(path)
-    except (OSError, KeyError, zipfile.BadZipFile, sqlite3.Error):
-        return False
-    try:
+        conn.deserialize(stored)
         # Deleted and shrunk rows leave no trace of old card text in the package.
         conn.execute("PRAGMA secure_delete = ON")
         deck_ids = {name: deck_id for name, (deck_id, _) in decks.items()}
@@ -95,9 +89,9 @@ def patch_collection(
         if free * 4 > total:  # many rows went: do not carry the empty pages on from build to build
             conn.execute("VACUUM")
         conn.commit()
-        return True
+        return conn.serialize()
     except sqlite3.Error:
-        return False
+        return None
     finally:
         conn.close()
 
@@ -139,11 +133,9 @@ def _apply_changes(conn: sqlite3.Connection, deck_ids: dict, notes: list[Package
             conn.execute("DELETE FROM notes WHERE id = ?", (note_ids[guid],))
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path)
-    # A scratch file: nothing to roll back to, nothing to sync to disk.
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
+def _connect() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("PRAGMA journal_mode = OFF")  # nothing to roll back to
     return conn
 
 
