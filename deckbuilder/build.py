@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,8 +95,26 @@ def packaged_media(rendered: list) -> list[MediaFile]:
     return [files[name] for name in sorted(files)]
 
 
+@contextmanager
+def paused_garbage_collector() -> Iterator[None]:
+    """A build makes hundreds of thousands of objects and next to no reference cycles: the cyclic
+    collector would scan the ever larger heap again and again for nothing (15% of a rebuild)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(options: BuildOptions, progress: Callable | None = None) -> BuildResult:
     """Check everything; unless checking only, write the deck. Raises BuildError on errors."""
+    with paused_garbage_collector():
+        return _build(options, progress)
+
+
+def _build(options: BuildOptions, progress: Callable | None) -> BuildResult:
     config, rendered, report = check(options, progress)
     if report.has_errors(strict=options.strict):
         raise BuildError(report.sorted())

@@ -6,11 +6,13 @@ the checks that span files (duplicate ids, media names, unused media) run afterw
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .cache import RenderCache
 from .errors import Problem, Report
@@ -22,8 +24,7 @@ from .sources import SourceCard, parse_card, read_bytes
 PARALLEL_THRESHOLD = 64
 
 
-@dataclass(frozen=True)
-class FileResult:
+class FileResult(NamedTuple):
     """What one card file gave: the parsed and rendered card (unless it had errors) and its problems."""
 
     source: SourceCard | None
@@ -56,8 +57,8 @@ def process_file(job: Job) -> FileResult:
     elif rendered is not None:
         # The Markdown is not needed once rendered: without it, what is cached and sent
         # back from worker processes is about half the size.
-        source = replace(source, question="", answer="", details="")
-        rendered = replace(rendered, source=source)
+        source = source._replace(question="", answer="", details="")
+        rendered = rendered._replace(source=source)
     return FileResult(source, rendered, tuple(report.problems), tuple(sorted(library.referenced)))
 
 
@@ -162,7 +163,8 @@ def _render(todo: list, jobs: int, progress) -> Iterator[FileResult]:
         from . import render  # noqa: F401  (import once here; forked workers inherit it)
 
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, os.cpu_count() or 1)) as pool:
+        # Workers collect garbage as usual (the build pauses the collector only in this process).
+        with context.Pool(min(jobs, os.cpu_count() or 1), initializer=gc.enable) as pool:
             for result in pool.imap(process_file, work, chunksize=16):
                 _tick(bar)
                 yield result

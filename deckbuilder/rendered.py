@@ -3,14 +3,13 @@ reading cached cards never imports Markdown or Pygments)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .sources import SourceCard
 
 
-@dataclass(frozen=True)
-class ImageUse:
+class ImageUse(NamedTuple):
     """One image reference of a card and the media file it was resolved to."""
 
     ref: str
@@ -19,9 +18,8 @@ class ImageUse:
     source: Path
 
 
-@dataclass(frozen=True)
-class RenderedCard:
-    """The HTML fields of one card, ready to be packaged."""
+class RenderedCard(NamedTuple):
+    """The HTML fields of one card, ready to be packaged (a tuple: quick to make, like SourceCard)."""
 
     source: SourceCard
     question: str
