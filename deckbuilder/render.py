@@ -79,18 +79,68 @@ class _LiteralDunder(InlineProcessor):
         return AtomicString(m.group(0)), m.start(0), m.end(0)
 
 
+# What each of Python-Markdown's inline patterns needs: one of these characters ("break": a hard line break).
+_PATTERN_NEEDS = {
+    "backtick": "`", "escape": "\\", "reference": "[", "link": "[", "image_link": "[", "image_reference": "[",
+    "short_reference": "[", "short_image_ref": "[", "autolink": "<", "automail": "<", "html": "<",
+    "entity": "&", "em_strong": "*_", "dunder": "_", "linebreak": ("break",),
+}  # fmt: skip
+_TRIGGERS = "`\\[<&*_"
+
+
+class _InlinePatternChooser:
+    """Gives Python-Markdown's inline pass only the patterns that can match the text at hand.
+
+    The inline pass tries every pattern on every piece of text, looking each one up in a
+    Registry that re-checks its order on every access. A pattern that needs a character the
+    text does not hold can never match, so leaving it out changes nothing but the time.
+    """
+
+    def __init__(self, md: markdown.Markdown):
+        self.inline = md.treeprocessors["inline"]
+        names = {md.inlinePatterns[name]: name for name in _PATTERN_NEEDS if name in md.inlinePatterns}
+        self.patterns = [(names.get(pattern), pattern) for pattern in md.inlinePatterns]  # in priority order
+        self.chosen: dict[frozenset, list] = {}
+
+    def choose(self, text: str) -> None:
+        present = {char for char in _TRIGGERS if char in text}
+        # Two spaces end a line with a break; a tab becomes spaces first.
+        if "\t" in text or "  \n" in text + "\n":
+            present.add("break")
+        key = frozenset(present)
+        if key not in self.chosen:
+            self.chosen[key] = [
+                pattern
+                for name, pattern in self.patterns
+                if name is None or any(n in key for n in _PATTERN_NEEDS[name])
+            ]
+        self.inline.inlinePatterns = self.chosen[key]
+
+
+def _pipe_first(table_test):
+    def test(parent, block: str) -> bool:
+        return "|" in block and "\n" in block and table_test(parent, block)
+
+    test.__wrapped__ = table_test
+    return test
+
+
 @lru_cache(maxsize=1)
-def _markdown() -> tuple[markdown.Markdown, _ImageResolver]:
+def _markdown() -> tuple[markdown.Markdown, _ImageResolver, _InlinePatternChooser]:
     md = markdown.Markdown(
         # Instances, not names: loading extensions by name scans every installed package's entry points.
         extensions=[TableExtension(use_align_attribute=True), SaneListExtension()],
     )
+    # The table processor splits every block into rows and cells to test it (a third of block
+    # parsing); a table needs a pipe in its first row and a second row, so test that first.
+    table = md.parser.blockprocessors["table"]
+    table.test = _pipe_first(table.test)
     resolver = _ImageResolver(md)
     md.treeprocessors.register(resolver, "build_deck_images", 0)
     md.treeprocessors.register(_SkipPlainText(md), "build_deck_plain_text", 25)  # just before "inline" (20)
     # Above Python-Markdown's strong/em patterns (priority 50 for underscores).
     md.inlinePatterns.register(_LiteralDunder(r"(?<!\w)__[A-Za-z0-9]\w*?[A-Za-z0-9]__(?!\w)", md), "dunder", 65)
-    return md, resolver
+    return md, resolver, _InlinePatternChooser(md)
 
 
 class _Chunk:
@@ -110,8 +160,9 @@ class _Chunk:
         maths: list[str] = []
         if "\\" in prose:
             prose = _CODE_OR_MATH.sub(lambda m: _protect_math(m, maths), prose)
-        md, resolver = _markdown()
+        md, resolver, patterns = _markdown()
         resolver.resolve = lambda ref: self._image(ref, text, first_line)
+        patterns.choose(prose)
         rendered = md.reset().convert(prose)
         if maths:
             rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), rendered)

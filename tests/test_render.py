@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 from conftest import SVG, blank, card, cards_of, import_package, visible_text
+
+ROOT = Path(__file__).resolve().parent.parent
 
 LOSS_CARD = card(
     "sparse-loss",
@@ -145,7 +148,8 @@ def test_first_double_colon_in_a_cloze_starts_its_hint_as_in_anki(project, colle
 def test_plain_questions_skip_markdown_but_render_exactly_as_markdown_would():
     from deckbuilder import render
 
-    md, _ = render._markdown()
+    md, _, _ = render._markdown()
+    md.treeprocessors["inline"].inlinePatterns = md.inlinePatterns  # every pattern, as Markdown has them
     questions = [
         "When do you use `sparse_categorical_crossentropy`?",
         "What does C# or F# have to do with it | really ~ now!",
@@ -155,6 +159,67 @@ def test_plain_questions_skip_markdown_but_render_exactly_as_markdown_would():
         assert render._PLAIN_QUESTION.fullmatch(question), question
         fast = render._INLINE_CODE_SPAN.sub(render._code_span, html.escape(question, quote=False))
         assert fast == render._PARAGRAPH.sub(r"\1", md.reset().convert(question).strip())
+
+
+TRICKY_MARKDOWN = [  # one feature each, so that no other character lets a needed pattern in
+    "Plain words only, nothing to match.",
+    "A `code` span.",
+    "**bold**, *em* and a * lone star.",
+    "_em_, __strong__, snake_case and __init__.",
+    "Escaped \\* star.",
+    "Escaped \\` tick, \\_ and \\[.",
+    "[link](https://example.com)",
+    "![alt](d.svg)",
+    "[ref][1] and [short]\n\n[1]: https://example.com\n[short]: https://example.org",
+    "![img ref][1]\n\n[1]: d.svg",
+    "<b>html</b> and a < b > c",
+    "<https://auto.link> and <me@example.com>",
+    "&copy; named",
+    "&#169; numeric and &#xA9; hex",
+    "hard  \nbreak",
+    "a tab at the end\t\nof a line",
+    "trailing spaces at the very end  ",
+    "* list\n* items\n\n1. one\n2. two",
+    "| a | b |\n|---|---|\n| `x` | *y* |",
+    "| one column |\n| - |\n| cell |",
+    "a | b\n--|--\n1 | 2",
+    "a pipe | in a one-line paragraph",
+    "> quote with **bold**\n>\n> second  \n> line",
+    "Math \\(a_b * c\\) and \\[x^2\\] stay.",
+    "A {{c1::cloze}} with *em* inside {{c2::`code`::hint}}.",
+]
+
+
+def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monkeypatch):
+    """Every bundled card and a set of tricky Markdown render the same with every inline pattern
+    and the table test tried on everything."""
+    from deckbuilder import render
+    from deckbuilder.errors import Report
+    from deckbuilder.media import MediaLibrary
+    from deckbuilder.sources import find_card_files, parse_card
+
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "d.svg").write_bytes(SVG)
+    for i, body in enumerate(TRICKY_MARKDOWN):
+        (tmp_path / f"t{i}.md").write_text(card(f"t{i}", f"Tricky {i}?", body), encoding="utf-8")
+    sources = [(p, ROOT / "cards", ROOT / "media") for p in find_card_files(ROOT / "cards")]
+    sources += [(p, tmp_path, tmp_path / "media") for p in sorted(tmp_path.glob("*.md"))]
+
+    def render_all():
+        out = []
+        for path, cards_dir, media_dir in sources:
+            report = Report(cards_dir)
+            out.append((render.render_card(parse_card(path, cards_dir, report), MediaLibrary(media_dir), report),
+                        report.problems))  # fmt: skip
+        return out
+
+    chosen = render_all()
+    md, _, chooser = render._markdown()
+    monkeypatch.setattr(chooser, "choose", lambda text: setattr(chooser.inline, "inlinePatterns", md.inlinePatterns))
+    table = md.parser.blockprocessors["table"]
+    monkeypatch.setattr(table, "test", table.test.__wrapped__)  # and every block tested as a table
+    assert render_all() == chosen
+    assert len(chooser.chosen) > 3  # the inputs did exercise different choices
 
 
 def test_uncoloured_code_tokens_get_no_span_and_coloured_ones_do():
