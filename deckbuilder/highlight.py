@@ -17,6 +17,7 @@ from pygments.util import ClassNotFound
 
 from .cloze import MARKERS
 from .code_theme import CODE_CLASS, LightCodeStyle, NightCodeStyle
+from .combined_lexer import accelerate
 
 
 @cache
@@ -24,9 +25,11 @@ def find_lexer(language: str) -> Lexer | None:
     """The lexer for a fence's language name, reused across cards; None if unknown."""
     try:
         # stripnl/ensurenl off: marker offsets count every character of the source.
-        return get_lexer_by_name(language, stripnl=False, ensurenl=False)
+        lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
         return None
+    accelerate(lexer)
+    return lexer
 
 
 # Operators and punctuation carry the wrap points in card.css (.o::after, .p::after).
