@@ -13,7 +13,6 @@ import json
 import os
 import struct
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +76,8 @@ def collection_entries(data: bytes, previous: StoredCollection | None) -> list[E
         if reusable and previous.data[starts[index] : starts[index] + CHUNK_SIZE] == chunk.tobytes():
             return previous.pieces[index]
         return deflate(chunk, final=index == last)
+
+    from concurrent.futures import ThreadPoolExecutor
 
     # zlib releases the interpreter lock while it compresses: threads use every core.
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:

@@ -48,19 +48,35 @@ def accelerate(lexer) -> None:
     """Give a RegexLexer instance the joined expressions, if its rules allow it."""
     if type(lexer).get_tokens_unprocessed is not RegexLexer.get_tokens_unprocessed:
         return
-    states = {}
+    states = JoinedStates()
     for name, rules in lexer._tokens.items():
         joined = _join(rules)
         if joined is None:
             return
-        states[name] = joined
+        states.sources[name] = joined
+    lexer.joined_states = states
     lexer.get_tokens_unprocessed = lambda text, stack=("root",): _tokens(lexer, states, text, stack)
 
 
-def _join(rules: list) -> tuple[re.Pattern, dict[int, tuple]] | None:
-    """One pattern for a state's rules, and each rule's (action, new state, first group) by its group."""
+class JoinedStates(dict):
+    """State name -> (joined pattern, rules by group), compiled when the state is first entered:
+    compiling all of Python's 49 states would take longer than highlighting a card."""
+
+    def __init__(self):
+        super().__init__()
+        self.sources: dict[str, tuple[str, int, dict]] = {}
+
+    def __missing__(self, name: str) -> tuple[re.Pattern, dict]:
+        source, flags, rules = self.sources[name]
+        self[name] = compiled = (re.compile(source, flags), rules)
+        return compiled
+
+
+def _join(rules: list) -> tuple[str, int, dict[int, tuple]] | None:
+    """One pattern (and its flags) for a state's rules, and each rule's (action, new state, first group)
+    by its group; None when the rules cannot be joined."""
     if not rules:
-        return re.compile(r"(?!)"), {}
+        return r"(?!)", 0, {}
     base = getattr(rules[0][0], "__self__", re.compile("")).flags
     parts, by_group, group = [], {}, 1
     for rexmatch, action, new_state in rules:
@@ -78,10 +94,7 @@ def _join(rules: list) -> tuple[re.Pattern, dict[int, tuple]] | None:
         parts.append(f"((?{scoped}:{body}))" if scoped else f"({body})")
         by_group[group] = (action, new_state, group)
         group += 1 + pattern.groups
-    try:
-        return re.compile("|".join(parts), base), by_group
-    except re.error:
-        return None
+    return "|".join(parts), base, by_group
 
 
 def _scoped_flags(flags: int, base: int) -> str | None:

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import notetypes
-from .archive import collection_entries, entry, read_collection, write_zip
-from .collection import patch_collection, write_collection
 from .config import DeckConfig, slugify, stable_id
 from .media import MediaFile
 from .notetypes import CLOZE, QA, NoteType
@@ -144,6 +142,10 @@ def write_package(
     cards = sum(len(p.ords) for p in notes)
     if previous.manifest == manifest.data and output.is_file():
         return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=False)
+    # Only now (an up-to-date package is the common case on start-up): zip and SQLite code.
+    from .archive import read_collection
+    from .collection import patch_collection, write_collection
+
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
     os.close(fd)
@@ -177,6 +179,8 @@ def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: st
 
 
 def _write_zip(path: Path, collection: bytes, stored, media: list[MediaFile], manifest: bytes) -> None:
+    from .archive import collection_entries, entry, write_zip
+
     entries = collection_entries(collection, stored)
     entries.append(entry("media", json.dumps({str(i): m.name for i, m in enumerate(media)}).encode()))
     entries += [entry(str(i), m.source.read_bytes()) for i, m in enumerate(media)]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,13 +77,10 @@ def read_previous(path: Path) -> PreviousBuild:
             if MANIFEST in package.namelist():
                 manifest = package.read(MANIFEST)
                 return _from_manifest(json.loads(manifest), manifest)
-            with tempfile.TemporaryDirectory() as tmp:
-                db = Path(tmp) / "collection.anki2"
-                db.write_bytes(package.read("collection.anki2"))
-                with sqlite3.connect(db) as conn:
-                    return _from_collection(conn)
-    except (OSError, KeyError, zipfile.BadZipFile, ValueError, TypeError, IndexError, sqlite3.Error):
+            collection = package.read("collection.anki2")
+    except (OSError, KeyError, zipfile.BadZipFile, ValueError, TypeError, IndexError):
         return EMPTY
+    return _from_collection(collection)
 
 
 def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild:
@@ -98,12 +93,22 @@ def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild:
     return PreviousBuild(notes, models, manifest, manifest_frame(data), layout)
 
 
-def _from_collection(conn: sqlite3.Connection) -> PreviousBuild:
-    notes = {}
-    for guid, mod, flds, tags in conn.execute("SELECT guid, mod, flds, tags FROM notes"):
-        fields, tag_list = flds.split("\x1f"), tags.split()
-        notes[guid] = PreviousNote(guid, mod, fields[-1], tuple(tag_list), note_digest(fields, tag_list))
-    (models_json,) = conn.execute("SELECT models FROM col").fetchone()
-    # Without a manifest there is no digest to compare: the note types count as changed (a newer time).
-    models = {int(mid): (m["mod"], "") for mid, m in json.loads(models_json).items()}
-    return PreviousBuild(notes, models)
+def _from_collection(collection: bytes) -> PreviousBuild:
+    """A package made by another tool (no manifest): what its collection holds."""
+    import sqlite3  # only here: not on the start-up path
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.deserialize(collection)
+        notes = {}
+        for guid, mod, flds, tags in conn.execute("SELECT guid, mod, flds, tags FROM notes"):
+            fields, tag_list = flds.split("\x1f"), tags.split()
+            notes[guid] = PreviousNote(guid, mod, fields[-1], tuple(tag_list), note_digest(fields, tag_list))
+        (models_json,) = conn.execute("SELECT models FROM col").fetchone()
+        # Without a manifest there is no digest to compare: the note types count as changed (a newer time).
+        models = {int(mid): (m["mod"], "") for mid, m in json.loads(models_json).items()}
+        return PreviousBuild(notes, models)
+    except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError):
+        return EMPTY
+    finally:
+        conn.close()

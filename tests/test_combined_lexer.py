@@ -120,3 +120,13 @@ def test_every_branch_of_the_lexer_loop_gives_pygments_own_tokens(text):
     accelerate(fast)
     assert "get_tokens_unprocessed" in vars(fast)
     assert list(fast.get_tokens_unprocessed(text)) == list(RegexLexer.get_tokens_unprocessed(plain, text))
+
+
+@pytest.mark.parametrize("name", ["python", "javascript", "html", "sql", "toml", "css", "cpp", "java", "go", "ruby"])
+def test_every_state_of_common_lexers_compiles_or_the_lexer_is_left_alone(name):
+    """States are compiled when first entered: none of them may fail then."""
+    lexer = get_lexer_by_name(name)
+    accelerate(lexer)
+    states = getattr(lexer, "joined_states", None)
+    for state in states.sources if states is not None else ():
+        assert states[state][0].pattern is not None
