@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import card
 
-from deckbuilder import package
+from deckbuilder import collection as collection_db
 
 DECK = "name: Patch\nid: 1500000003\nnamespace: 5f0c1d2e-0000-4000-8000-000000000003\ntag: patch\n"
 BEFORE = {
@@ -64,10 +64,10 @@ def rebuilt(project, tmp_path, monkeypatch):
     (project.cards / "s1" / "c05.md").unlink()
     project.write(AFTER)
     patched = []
-    real_patch = package.patch_collection
-    monkeypatch.setattr(package, "patch_collection", lambda *a: patched.append(real_patch(*a)) or patched[-1])
+    real_patch = collection_db.patch_collection
+    monkeypatch.setattr(collection_db, "patch_collection", lambda *a: patched.append(real_patch(*a)) or patched[-1])
     project.build()
-    monkeypatch.setattr(package, "patch_collection", lambda *a: None)
+    monkeypatch.setattr(collection_db, "patch_collection", lambda *a: None)
     project.build(output=fresh)
     assert [bool(result) for result in patched] == [True]
     return project.output, fresh

@@ -6,6 +6,7 @@ import pytest
 from anki.scheduler_pb2 import CardAnswer
 from conftest import blank, card, cards_of, import_package, visible_text
 
+from deckbuilder import collection as collection_db
 from deckbuilder import notetypes, package
 from deckbuilder.notetypes import CLOZE_MODEL_ID, QA_MODEL_ID
 
@@ -83,8 +84,8 @@ def test_rebuild_updates_in_place_and_keeps_review_history(project, studied, mon
     note_types_before = sorted(m["name"] for m in col.models.all())
     notes_before = col.note_count()
     patched = []
-    real_patch = package.patch_collection
-    monkeypatch.setattr(package, "patch_collection", lambda *a: patched.append(real_patch(*a)) or patched[-1])
+    real_patch = collection_db.patch_collection
+    monkeypatch.setattr(collection_db, "patch_collection", lambda *a: patched.append(real_patch(*a)) or patched[-1])
 
     rebuild_v2(project, monkeypatch, new_css)
     log = import_package(col, project.output)
