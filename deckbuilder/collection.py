@@ -57,6 +57,7 @@ def write_collection(decks: dict, notes: list[PackagedNote], times, model_times,
         # One statement per table (genanki executes one per row: seconds for a large deck).
         cursor.executemany(_INSERT_NOTE, note_rows)
         cursor.executemany(_INSERT_CARD, card_rows)
+        del note_rows, card_rows  # tens of MB for a large deck, not needed while the database is copied out
         for sql in indexes:
             cursor.execute(sql)
         (models_json,) = cursor.execute("SELECT models FROM col").fetchone()

@@ -38,19 +38,43 @@ class Job:
     """One file to process, with the folders it is read against."""
 
     path: Path
+    relative: str  # to the cards folder, with "/"
     cards_dir: Path
     media_dir: Path
-    data: bytes
 
 
-def process_file(job: Job) -> FileResult:
+class Outcome(NamedTuple):
+    key: str | None  # the file's cache key (None without a cache, or when it could not be read)
+    result: FileResult
+    rendered: bool  # False when the result came from the cache
+
+
+def process_job(job: Job) -> Outcome:
+    """Read one card file, then take its result from the cache or parse and render it.
+
+    Run in worker processes for many files, so that reading and hashing are spread across
+    cores too; they see the cache as it was when they were started.
+    """
+    report = Report(job.cards_dir)
+    data = read_bytes(job.path, report)
+    if data is None:
+        return Outcome(None, FileResult(None, None, tuple(report.problems), ()), True)
+    key = _cache.key(job.relative, data) if _cache else None
+    cached = _cache.entries.get(key) if _cache else None  # marked as used by the main process
+    result = _from_plain(cached, job.path, _library(job.media_dir)) if cached else None
+    if result is not None:
+        return Outcome(key, result, False)
+    return Outcome(key, process_file(job, data), True)
+
+
+def process_file(job: Job, data: bytes) -> FileResult:
     """Parse and render one card file."""
     from .render import render_card  # imported only when something must be rendered
 
     report = Report(job.cards_dir)
     library = _library(job.media_dir)
     library.referenced = set()
-    source = parse_card(job.path, job.cards_dir, report, job.data)
+    source = parse_card(job.path, job.cards_dir, report, data)
     rendered = render_card(source, library, report) if source is not None else None
     if report.has_errors():
         rendered = None
@@ -62,8 +86,10 @@ def process_file(job: Job) -> FileResult:
     return FileResult(source, rendered, tuple(report.problems), tuple(sorted(library.referenced)))
 
 
-# One per folder for the duration of a build (worker processes inherit it when forked).
+# For the duration of a build (worker processes inherit them when forked): one media
+# library per folder, and the render cache.
 _libraries: dict[Path, MediaLibrary] = {}
+_cache: RenderCache | None = None
 
 
 def _library(media_dir: Path) -> MediaLibrary:
@@ -83,37 +109,35 @@ def process_all(
     progress: Callable[[int], object] | None = None,
 ) -> list[FileResult]:
     """Results for every file, in order: cached where still valid, the rest rendered (in parallel if many)."""
+    global _cache
     results: dict[int, FileResult] = {}
-    todo: list[tuple[int, Job, str | None, str, os.stat_result | None]] = []
+    todo: list[tuple[int, Job, os.stat_result | None]] = []
     _libraries.clear()  # media files may have changed since the last build in this process
+    _cache = cache
     library = _library(media_dir)
     # Paths come from find_card_files, so each is str(cards_dir) + "/" + relative ("." vanishes).
     prefix = 0 if str(cards_dir) == "." else len(str(cards_dir)) + 1
     for index, path in enumerate(paths):
         relative = str(path)[prefix:].replace(os.sep, "/")
         stat = _stat(path)
-        key = cache.known_key(relative, stat) if cache and stat else None
-        data = None
-        if key is None:  # new or touched since the last build: read it
-            data = read_bytes(path, report)
-            if data is None:
-                continue
-            key = cache.key(relative, data) if cache else None
-        cached = cache.get(key) if cache else None
+        key = cache.known_key(relative, stat) if cache and stat else None  # untouched since the last build
+        cached = cache.get(key) if key else None
         result = _from_plain(cached, path, library) if cached else None
         if result is not None:
             results[index] = result
             cache.record(relative, stat, key)
-            continue
-        data = data if data is not None else read_bytes(path, report)
-        if data is not None:
-            todo.append((index, Job(path, cards_dir, media_dir, data), key, relative, stat))
-    for (index, _job, key, relative, stat), result in zip(todo, _render(todo, jobs, progress), strict=True):
-        results[index] = result
-        if cache and result.rendered is not None:
-            cache.put(key, _to_plain(result))
+        else:
+            todo.append((index, Job(path, relative, cards_dir, media_dir), stat))
+    for (index, job, stat), outcome in zip(todo, _process(todo, jobs, progress), strict=True):
+        results[index] = outcome.result
+        if cache and outcome.key and outcome.result.rendered is not None:
+            if outcome.rendered:
+                cache.put(outcome.key, _to_plain(outcome.result))
+            else:
+                cache.get(outcome.key)  # keeps it
             if stat is not None:
-                cache.record(relative, stat, key)
+                cache.record(job.relative, stat, outcome.key)
+    _cache = None
     return [results[i] for i in sorted(results)]
 
 
@@ -156,8 +180,8 @@ def _from_plain(plain: tuple, path: Path, library: MediaLibrary) -> FileResult |
     return FileResult(source, card, problems, tuple(map(Path, referenced)))
 
 
-def _render(todo: list, jobs: int, progress) -> Iterator[FileResult]:
-    work = [item[1] for item in todo]
+def _process(todo: list, jobs: int, progress) -> Iterator[Outcome]:
+    work = [job for _, job, _ in todo]
     bar = progress(len(work)) if progress and work else None
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
         from . import render  # noqa: F401  (import once here; forked workers inherit it)
@@ -165,14 +189,14 @@ def _render(todo: list, jobs: int, progress) -> Iterator[FileResult]:
         context = multiprocessing.get_context("fork")
         # Workers collect garbage as usual (the build pauses the collector only in this process).
         with context.Pool(min(jobs, os.cpu_count() or 1), initializer=gc.enable) as pool:
-            for result in pool.imap(process_file, work, chunksize=16):
+            for outcome in pool.imap(process_job, work, chunksize=16):
                 _tick(bar)
-                yield result
+                yield outcome
     else:
         for job in work:
-            result = process_file(job)
+            outcome = process_job(job)
             _tick(bar)
-            yield result
+            yield outcome
     if bar is not None:
         bar.__exit__(None, None, None)
 

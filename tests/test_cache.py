@@ -23,7 +23,7 @@ def spy(monkeypatch):
     """Counts files actually parsed and rendered (cache misses), in this process."""
     calls = []
     real = pipeline.process_file
-    monkeypatch.setattr(pipeline, "process_file", lambda job: calls.append(job.path.name) or real(job))
+    monkeypatch.setattr(pipeline, "process_file", lambda job, data: calls.append(job.path.name) or real(job, data))
     return calls
 
 
