@@ -113,8 +113,10 @@ def genanki_default_size(cards: Path, work: Path, cache: Path) -> int:
     return output.stat().st_size
 
 
-def edit_one_card(cards: Path) -> None:
-    card = sorted(cards.rglob("*.md"))[len(list(cards.rglob("*.md"))) // 2]
+def edit_one_card(cards: Path, where: float) -> None:
+    """Add a sentence to the answer of the card at this fraction of the deck."""
+    files = sorted(cards.rglob("*.md"))
+    card = files[int(len(files) * where)]
     card.write_text(card.read_text(encoding="utf-8").replace("\n## Details", "\nOne more sentence.\n\n## Details", 1))
 
 
@@ -152,8 +154,11 @@ def measure(work: Path, count: int) -> dict:
     results["baseline"] = run([PYTHON, str(HERE / "baseline.py"), str(cards), str(work / "baseline.apkg")])[0]
     output = work / "deck.apkg"
     results["cold"], results["memory"] = run(build_args(cards, output), env, sample_memory=True)
-    edit_one_card(cards)
-    results["rebuild"] = run(build_args(cards, output), env)[0]
+    rebuilds = []
+    for where in (0.25, 0.5, 0.75):  # a different card each time; the median of three
+        edit_one_card(cards, where)
+        rebuilds.append(run(build_args(cards, output), env)[0])
+    results["rebuild"] = statistics.median(rebuilds)
     results["size"] = output.stat().st_size
     results["genanki_size"] = genanki_default_size(cards, work, cache)
     results["startup"] = median_time([PYTHON, "-c", "import genanki, markdown, pygments, click"])
@@ -174,7 +179,8 @@ def report(r: dict, count: int) -> None:
         ("(a) baseline: Markdown + codehilite + genanki", f"{r['baseline']:.2f} s", "", "", ""),
         ("(b) cold build, no cache", f"{r['cold']:.2f} s", f"{r['baseline'] / r['cold']:.1f}× faster",
          "≥ 3× faster", r["baseline"] / r["cold"] >= 3),
-        ("(c) rebuild after editing one card", f"{r['rebuild']:.2f} s", f"{r['rebuild'] / r['cold']:.2f} of cold",
+        ("(c) rebuild after editing one card (median of 3)", f"{r['rebuild']:.2f} s",
+         f"{r['rebuild'] / r['cold']:.2f} of cold",
          "≤ 0.10 of cold", r["rebuild"] / r["cold"] <= 0.10),
         ("(d) bundled deck (20 cards), unchanged", f"{r['bundled']:.3f} s",
          f"{r['bundled'] / r['startup']:.2f}× start-up",

@@ -3,10 +3,14 @@
 Entries are keyed by the card file's bytes, its path, the media folder and a namespace
 made of this tool's own source code and the versions of the libraries that shape the
 HTML, so any change to those starts afresh. Images are checked on every hit (see
-pipeline._media_unchanged). Beside the entries, the cache remembers each file's size,
-times and inode with its key, so a rebuild reads only the files that were touched (the
-way make and git tell changed files). The cache is one pickle file of plain tuples
-(quick to load); deleting it is always safe.
+pipeline._from_plain). Beside the entries, the cache remembers each file's size, times
+and inode with its key, so a rebuild reads only the files that were touched (the way
+make and git tell changed files).
+
+Two files per cards folder: the entries, an append-only log of pickled batches of plain
+tuples (a rebuild appends its few new entries instead of rewriting tens of MB; the log is
+compacted when it holds twice what the deck uses), and the stat index. Deleting either
+is always safe: entries are found by content, so a lost or damaged part only means misses.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from pathlib import Path
 
 LIBRARIES = ("markdown", "pygments", "nh3", "yaml", "genanki")
-FORMAT = 2
+FORMAT = 3
 # A file's recorded stat is trusted only when it was modified this long before the build that
 # recorded it started: a coarse file-system clock could hide an edit made just around that time.
 TRUST_MARGIN_NS = 2 * 10**9
@@ -51,12 +55,13 @@ def namespace() -> str:
 
 
 class RenderCache:
-    """Per-file results of earlier builds, loaded from and saved to one file."""
+    """Per-file results of earlier builds, loaded from and saved to the cache folder."""
 
     def __init__(self, directory: Path, cards_dir: Path, media_dir: Path):
-        # One file per cards folder, so building two decks in turn does not evict either.
+        # One pair of files per cards folder, so building two decks in turn does not evict either.
         folder = hashlib.sha256(str(cards_dir.resolve()).encode()).hexdigest()[:16]
-        self.path = directory / f"render-{folder}.pickle"
+        self.path = directory / f"render-{folder}.pickle"  # the stat index
+        self.log_path = directory / f"render-{folder}.entries"
         # Where a card sits decides its sections, and the media folder its images.
         self.base = f"{cards_dir.resolve()}\0{media_dir.resolve()}\0".encode()
         self.namespace = namespace()
@@ -66,15 +71,30 @@ class RenderCache:
         self.trusted_before = 0
         self.used: dict[str, tuple] = {}
         self.seen: dict[str, tuple[tuple, str]] = {}
-        self.changed = False
+        self.log_is_current = False  # the log exists and belongs to this namespace
+        self._load_index()
+        self._load_log()
+
+    def _load_index(self) -> None:
         try:
             with open(self.path, "rb") as handle:
-                stored_format, stored_namespace, started, files, entries = pickle.load(handle)
+                stored_format, stored_namespace, started, files = pickle.load(handle)
             if (stored_format, stored_namespace) == (FORMAT, self.namespace):
-                self.entries, self.files = entries, files
+                self.files = files
                 self.trusted_before = started - TRUST_MARGIN_NS
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-            pass  # a missing, old or damaged cache is simply empty
+        except _DAMAGED:
+            pass  # a missing, old or damaged index: every file is read
+
+    def _load_log(self) -> None:
+        try:
+            with open(self.log_path, "rb") as handle:
+                if pickle.load(handle) != (FORMAT, self.namespace):
+                    return
+                self.log_is_current = True
+                while True:  # batches until the end, or until one that a crash cut short
+                    self.entries.update(pickle.load(handle))
+        except (*_DAMAGED, KeyError, IndexError):
+            pass
 
     def known_key(self, relative: str, stat: os.stat_result) -> str | None:
         """The key recorded for the file when it has not been touched since (None: read it)."""
@@ -98,29 +118,45 @@ class RenderCache:
 
     def put(self, key: str, entry: tuple) -> None:
         self.used[key] = entry
-        self.changed = True
 
     def record(self, relative: str, stat: os.stat_result, key: str) -> None:
         """Remember which key the file had with this stat (taken before it was read)."""
         self.seen[relative] = (_signature(stat), key)
 
     def save(self) -> None:
-        """Keep only what this build used (the cache never grows beyond one deck's size)."""
-        if not self.changed and len(self.used) == len(self.entries) and self.seen == self.files:
-            return
+        """Append this build's new entries (or compact the log), and write the stat index."""
+        new = {key: entry for key, entry in self.used.items() if key not in self.entries}
+        compact = not self.log_is_current or len(self.entries) + len(new) > 2 * len(self.used) + 64
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".render-cache.")
+            if compact:  # keep only what this build used: the cache never grows beyond one deck's size
+                _replace(self.log_path, _dumps((FORMAT, self.namespace)) + _dumps(self.used))
+            elif new:
+                with open(self.log_path, "ab") as handle:
+                    handle.write(_dumps(new))  # one write: appends from two builds do not interleave
+            if self.seen != self.files:
+                _replace(self.path, _dumps((FORMAT, self.namespace, self.started, self.seen)))
         except OSError:
-            return  # an unwritable cache folder only makes the next build slower
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                content = (FORMAT, self.namespace, self.started, self.seen, self.used)
-                pickle.dump(content, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            pass  # an unwritable cache folder only makes the next build slower
+
+
+_DAMAGED = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError)
+
+
+def _dumps(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a whole file under a temporary name, then move it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _signature(stat: os.stat_result) -> tuple:

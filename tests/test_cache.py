@@ -144,7 +144,7 @@ def test_a_library_upgrade_or_a_code_change_empties_the_cache(project, spy, tmp_
 def test_a_damaged_cache_is_ignored(project, render_cache, spy):
     project.write(IMAGE_CARD, {"d.svg": SVG})
     project.build(jobs=1)
-    for stored in render_cache.glob("*.pickle"):
+    for stored in render_cache.glob("render-*"):
         stored.write_bytes(b"not a pickle")
     spy.clear()
     assert project.build(jobs=1).rendered
@@ -157,3 +157,37 @@ def test_media_shared_by_two_cards_stays_used_when_one_card_goes(project):
     assert project.build(strict=True).warnings == []
     (project.cards / "a.md").unlink()
     assert project.build(strict=True).warnings == []  # b.md, from the cache, still shows d.svg
+
+
+def test_a_rebuild_appends_its_new_entries_to_the_log_instead_of_rewriting_it(project, render_cache):
+    project.write(MANY)
+    project.build(jobs=1)
+    (log,) = render_cache.glob("*.entries")
+    before = log.read_bytes()
+    project.write({"s1/c001.md": card("c1", "Question 1?", "A new {{c1::answer}}.")})
+    project.build(jobs=1)
+    after = log.read_bytes()
+    assert after.startswith(before) and len(before) < len(after) < len(before) * 1.2
+
+
+def test_the_log_is_compacted_when_it_holds_twice_what_the_deck_uses(project, render_cache):
+    project.write(MANY)
+    project.build(jobs=1)
+    (log,) = render_cache.glob("*.entries")
+    full = log.stat().st_size
+    for name in list(MANY)[2:]:
+        (project.cards / name).unlink()
+    project.build(jobs=1)
+    assert log.stat().st_size < full / 3
+
+
+def test_a_log_cut_short_keeps_its_complete_batches(project, render_cache, spy):
+    project.write(MANY)
+    project.build(jobs=1)
+    project.write({"s1/c001.md": card("c1", "Question 1?", "A new {{c1::answer}}.")})
+    project.build(jobs=1)  # appends one batch
+    (log,) = render_cache.glob("*.entries")
+    log.write_bytes(log.read_bytes()[:-5])  # as if the build had crashed while appending
+    spy.clear()
+    project.build(jobs=1)
+    assert spy == ["c001.md"]  # only the card whose batch was cut short is rendered again
