@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 LIBRARIES = ("markdown", "pygments", "nh3", "yaml", "genanki")
-FORMAT = 3
+FORMAT = 4
 # A file's recorded stat is trusted only when it was modified this long before the build that
 # recorded it started: a coarse file-system clock could hide an edit made just around that time.
 TRUST_MARGIN_NS = 2 * 10**9
@@ -102,6 +102,11 @@ class RenderCache:
         if signature != _signature(stat) or max(stat.st_mtime_ns, stat.st_ctime_ns) >= self.trusted_before:
             return None
         return key
+
+    def previous_entry(self, relative: str) -> tuple | None:
+        """The entry the file had at the last build (before it was touched), if still in the log."""
+        _, key = self.files.get(relative, ((), None))
+        return self.entries.get(key) if key else None
 
     def key(self, relative: str, data: bytes) -> str:
         """The key of a card file: its place in the cards folder and its bytes."""

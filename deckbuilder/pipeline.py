@@ -64,18 +64,19 @@ def process_job(job: Job) -> Outcome:
     result = _from_plain(cached, job.path, _library(job.media_dir)) if cached else None
     if result is not None:
         return Outcome(key, result, False)
-    return Outcome(key, process_file(job, data), True)
+    before = _cache.previous_entry(job.relative) if _cache else None
+    return Outcome(key, process_file(job, data, before[1][7] if before else ()), True)
 
 
-def process_file(job: Job, data: bytes) -> FileResult:
-    """Parse and render one card file."""
+def process_file(job: Job, data: bytes, known_blocks: tuple = ()) -> FileResult:
+    """Parse and render one card file (reusing ``known_blocks``, see render_card)."""
     from .render import render_card  # imported only when something must be rendered
 
     report = Report(job.cards_dir)
     library = _library(job.media_dir)
     library.referenced = set()
     source = parse_card(job.path, job.cards_dir, report, data)
-    rendered = render_card(source, library, report) if source is not None else None
+    rendered = render_card(source, library, report, known_blocks) if source is not None else None
     if report.has_errors():
         rendered = None
     elif rendered is not None:
@@ -154,7 +155,8 @@ def _to_plain(result: FileResult) -> tuple:
     plain_source = (source.rel, source.id, source.id_line, source.tags, source.references, source.sections,
                     source.question_line, source.answer_line, source.details_line)  # fmt: skip
     images = tuple((image.ref, image.line, image.name) for image in card.images)
-    plain_card = (card.question, card.answer, card.cloze_text, card.cloze_numbers, card.reference, card.section, images)
+    plain_card = (card.question, card.answer, card.cloze_text, card.cloze_numbers, card.reference, card.section, images,
+                  card.code_blocks)  # fmt: skip
     problems = tuple((p.path, p.line, p.severity, p.message) for p in result.problems)
     return plain_source, plain_card, problems, tuple(map(str, result.referenced))
 
@@ -174,8 +176,9 @@ def _from_plain(plain: tuple, path: Path, library: MediaLibrary) -> FileResult |
     rel, card_id, id_line, tags, references, sections, question_line, answer_line, details_line = plain_source
     source = SourceCard(path, rel, card_id, id_line, tags, references, sections,
                         "", question_line, "", answer_line, "", details_line)  # fmt: skip
-    question, answer, cloze_text, cloze_numbers, reference, section, _ = plain_card
-    card = RenderedCard(source, question, answer, cloze_text, cloze_numbers, reference, section, tuple(images))
+    question, answer, cloze_text, cloze_numbers, reference, section, _, code_blocks = plain_card
+    card = RenderedCard(source, question, answer, cloze_text, cloze_numbers, reference, section, tuple(images),
+                        code_blocks)  # fmt: skip
     problems = tuple(Problem(*problem) for problem in problems)
     return FileResult(source, card, problems, tuple(map(Path, referenced)))
 

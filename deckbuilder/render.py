@@ -146,9 +146,11 @@ def _markdown() -> tuple[markdown.Markdown, _ImageResolver, _InlinePatternChoose
 class _Chunk:
     """Renders one stretch of Markdown (question, answer or details) for one card."""
 
-    def __init__(self, card: SourceCard, library: MediaLibrary, report: Report, table: ClozeTable):
+    def __init__(self, card: SourceCard, library: MediaLibrary, report: Report, table: ClozeTable, known: dict):
         self.card, self.library, self.report, self.table = card, library, report, table
         self.images: list[ImageUse] = []
+        self.known_blocks = known  # (language, code) -> HTML, from this card's previous rendering
+        self.code_blocks: list[tuple[str, str, str]] = []
         # Whether the Markdown has raw HTML or links: without them, Markdown's output is
         # all our own (text escaped, images resolved) and sanitising it would change nothing.
         self.unsafe = False
@@ -214,9 +216,16 @@ class _Chunk:
         hint = f" inside the code block; a cloze cannot span a code fence (line {end_line})"
         marked, _ = mark_clozes(code + "\n", fence_line + 1, self.table, problems, hint)
         language = fence.group("lang").lower()
+        known = self.known_blocks.get((language, marked))
+        if known is not None:  # unchanged since the last build: no lexer to load (a tenth of a second)
+            self.code_blocks.append((language, marked, known))
+            return known
         if language and find_lexer(language) is None:
             self.report.warning(self.card.path, fence_line, f"unknown code language '{language}'; shown as plain text")
-        return highlight(marked, language)
+            return highlight(marked, language)  # not remembered: the warning must come every time
+        block = highlight(marked, language)
+        self.code_blocks.append((language, marked, block))
+        return block
 
     def _image(self, ref: str, text: str, first_line: int) -> str:
         # Inline image, else a reference definition ("[name]: ref").
@@ -262,10 +271,13 @@ def _line_of(text: str, needle: str, first_line: int) -> int:
     return first_line + (text.count("\n", 0, offset) if offset >= 0 else 0)
 
 
-def render_card(card: SourceCard, library: MediaLibrary, report: Report) -> RenderedCard:
-    """Render question, answer, details and reference of one card."""
+def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_blocks: tuple = ()) -> RenderedCard:
+    """Render question, answer, details and reference of one card.
+
+    ``known_blocks``: (language, code, HTML) of code blocks highlighted before, reused as they are.
+    """
     table = ClozeTable()
-    chunk = _Chunk(card, library, report, table)
+    chunk = _Chunk(card, library, report, table, {(language, code): block for language, code, block in known_blocks})
     question = _render_question(card, chunk)
     if not _TAGS.sub("", question).strip() and "<img" not in question:
         report.error(card.path, card.question_line, "the question is empty: write it after '# '")
@@ -297,6 +309,7 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report) -> Rend
         reference=_references(card.references),
         section=" › ".join(card.sections),
         images=tuple(chunk.images),
+        code_blocks=tuple(chunk.code_blocks),
     )
 
 

@@ -29,6 +29,7 @@ class RenderedCard(NamedTuple):
     reference: str
     section: str
     images: tuple[ImageUse, ...]
+    code_blocks: tuple[tuple[str, str, str], ...] = ()  # (language, code, HTML): reused when unchanged
 
     @property
     def media(self) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ def spy(monkeypatch):
     """Counts files actually parsed and rendered (cache misses), in this process."""
     calls = []
     real = pipeline.process_file
-    monkeypatch.setattr(pipeline, "process_file", lambda job, data: calls.append(job.path.name) or real(job, data))
+    monkeypatch.setattr(pipeline, "process_file", lambda job, *rest: calls.append(job.path.name) or real(job, *rest))
     return calls
 
 
@@ -191,3 +191,25 @@ def test_a_log_cut_short_keeps_its_complete_batches(project, render_cache, spy):
     spy.clear()
     project.build(jobs=1)
     assert spy == ["c001.md"]  # only the card whose batch was cut short is rendered again
+
+
+def test_a_prose_edit_reuses_the_cards_highlighted_code_and_a_code_edit_does_not(project, monkeypatch):
+    from deckbuilder import render
+
+    body = "Prose {{c1::one}}.\n\n```python\nmodel.fit(x, {{c2::epochs=3}})\n```\n\n```\nplain text\n```"
+    project.write({"a.md": card("a", "Q?", body)})
+    project.build(jobs=1)
+    calls = []
+    real = render.highlight
+    monkeypatch.setattr(render, "highlight", lambda code, language: calls.append(language) or real(code, language))
+
+    project.write({"a.md": card("a", "Q?", body.replace("Prose", "Edited prose"))})
+    reused = project.build(jobs=1).rendered[0]
+    assert calls == []
+    fresh = project.build(jobs=1, cache_dir=None).rendered[0]
+    assert (reused.answer, reused.cloze_text) == (fresh.answer, fresh.cloze_text)
+
+    calls.clear()
+    project.write({"a.md": card("a", "Q?", body.replace("epochs=3", "epochs=5"))})
+    project.build(jobs=1)
+    assert calls == ["python"]  # the edited block only
