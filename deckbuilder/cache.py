@@ -135,12 +135,12 @@ class RenderCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if compact:  # keep only what this build used: the cache never grows beyond one deck's size
-                _replace(self.log_path, _dumps((FORMAT, self.namespace)) + _dumps(self.used))
+                _replace(self.log_path, (FORMAT, self.namespace), self.used)
             elif new:
                 with open(self.log_path, "ab") as handle:
                     handle.write(_dumps(new))  # one write: appends from two builds do not interleave
             if self.seen != self.files:
-                _replace(self.path, _dumps((FORMAT, self.namespace, self.started, self.seen)))
+                _replace(self.path, (FORMAT, self.namespace, self.started, self.seen))
         except OSError:
             pass  # an unwritable cache folder only makes the next build slower
 
@@ -152,12 +152,16 @@ def _dumps(value) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Write a whole file under a temporary name, then move it into place."""
+def _replace(path: Path, *values) -> None:
+    """Pickle values one after another into a new file, then move it into place.
+
+    Streamed to the file: a large deck's entries would otherwise be tens of MB more in memory.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for value in values:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

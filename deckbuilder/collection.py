@@ -49,15 +49,18 @@ def write_collection(decks: dict, notes: list[PackagedNote], times, model_times,
         for (name,) in cursor.execute("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql").fetchall():
             cursor.execute(f"DROP INDEX {name}")
         deck_ids = {name: deck_id for name, (deck_id, _) in decks.items()}
-        note_rows, card_rows = [], []
-        for packaged in notes:
-            note_id = next(ids)
-            note_rows.append(_note_row(packaged, note_id, times[packaged.guid]))
-            card_rows += (_card_row(packaged, next(ids), note_id, o, deck_ids, times) for o in packaged.ords)
+        # Ids as genanki gives them: each note's, then its cards'. Rows are made as they are
+        # inserted: a large deck's joined fields are tens of MB.
+        ids_of = [(next(ids), [next(ids) for _ in packaged.ords]) for packaged in notes]
+        note_rows = (_note_row(p, note_id, times[p.guid]) for p, (note_id, _) in zip(notes, ids_of, strict=True))
+        card_rows = (
+            _card_row(p, card_id, note_id, ord_, deck_ids, times)
+            for p, (note_id, card_ids) in zip(notes, ids_of, strict=True)
+            for card_id, ord_ in zip(card_ids, p.ords, strict=True)
+        )
         # One statement per table (genanki executes one per row: seconds for a large deck).
         cursor.executemany(_INSERT_NOTE, note_rows)
         cursor.executemany(_INSERT_CARD, card_rows)
-        del note_rows, card_rows  # tens of MB for a large deck, not needed while the database is copied out
         for sql in indexes:
             cursor.execute(sql)
         (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
