@@ -46,6 +46,29 @@ def stable_id(text: str) -> int:
     return 1 << 30 | int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") >> 2
 
 
+# genanki's base-91 alphabet for GUIDs (genanki.util.BASE91_TABLE).
+_BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+_BASE91_PAIRS = [high + low for high in _BASE91 for low in _BASE91]
+
+
+def guid_for(*values: str) -> str:
+    """The same GUID genanki.guid_for gives (base 91 of a SHA-256 prefix), without importing genanki."""
+    number = int.from_bytes(hashlib.sha256("__".join(values).encode()).digest()[:8], "big")
+    digits = []
+    while number >= 91:  # two base-91 digits per step: half the slow big-number divisions
+        number, pair = divmod(number, 91 * 91)
+        digits.append(_BASE91_PAIRS[pair])
+    if number:
+        digits.append(_BASE91[number])
+    return "".join(reversed(digits))
+
+
+def note_guids(namespace: str, card_id: str) -> tuple[str, str, str]:
+    """A card's notes' identities, from the deck's namespace and the card id, never its text:
+    (namespace, question/answer note GUID, cloze note GUID)."""
+    return namespace, guid_for(namespace, card_id, "qa"), guid_for(namespace, card_id, "cloze")
+
+
 def _derived_namespace(name: str) -> str:
     import uuid  # only for decks without deck.yaml (uuid is slow to import)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -11,17 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import notetypes
-from .config import DeckConfig, slugify, stable_id
+from .config import DeckConfig, note_guids, slugify, stable_id
 from .media import MediaFile
 from .notetypes import CLOZE, QA, NoteType
 from .previous import MANIFEST, Manifest, PreviousBuild, make_manifest, note_digest
 
 if TYPE_CHECKING:
     from .rendered import RenderedCard
-
-# genanki's base-91 alphabet for GUIDs (genanki.util.BASE91_TABLE).
-_BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
-_BASE91_PAIRS = [high + low for high in _BASE91 for low in _BASE91]
 
 
 class PackagedNote(NamedTuple):
@@ -49,23 +44,6 @@ class PackageSummary:
     written: bool  # False when the output was already up to date
 
 
-def guid_for(*values: str) -> str:
-    """The same GUID genanki.guid_for gives (base 91 of a SHA-256 prefix), without importing genanki."""
-    number = int.from_bytes(hashlib.sha256("__".join(values).encode()).digest()[:8], "big")
-    digits = []
-    while number >= 91:  # two base-91 digits per step: half the slow big-number divisions
-        number, pair = divmod(number, 91 * 91)
-        digits.append(_BASE91_PAIRS[pair])
-    if number:
-        digits.append(_BASE91[number])
-    return "".join(reversed(digits))
-
-
-def note_guid(config: DeckConfig, card_id: str, kind: str) -> str:
-    """The note's identity: the deck's namespace and the card id, never its text."""
-    return guid_for(config.namespace, card_id, kind)
-
-
 def card_tags(config: DeckConfig, card: RenderedCard) -> tuple[str, ...]:
     """The deck tag, the section as a hierarchical tag, then the card's own tags."""
     tags = [config.tag]
@@ -83,12 +61,15 @@ def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) ->
         source = card.source
         deck = "::".join((deck_name, *source.sections))
         tags = card_tags(config, card)
+        # Usually worked out (and cached) with the card: a large deck spends a while on them.
+        namespace, qa_guid, cloze_guid = card.guids or note_guids(config.namespace, source.id)
+        if namespace != config.namespace:
+            namespace, qa_guid, cloze_guid = note_guids(config.namespace, source.id)
         fields = (card.question, card.answer, card.reference, card.section, source.id)
-        guid = note_guid(config, source.id, "qa")
-        notes.append(PackagedNote(source.id, QA, guid, fields, tags, deck, due, (0,), note_digest(fields, tags)))
+        notes.append(PackagedNote(source.id, QA, qa_guid, fields, tags, deck, due, (0,), note_digest(fields, tags)))
         if card.cloze_numbers:
             fields = (card.cloze_text, card.question, card.reference, card.section, source.id)
-            guid = note_guid(config, source.id, "cloze")
+            guid = cloze_guid
             # Anki's rule, computed here: one card per cloze number (genanki misses nested ones).
             ords = tuple(number - 1 for number in card.cloze_numbers)
             notes.append(PackagedNote(source.id, CLOZE, guid, fields, tags, deck, due, ords, note_digest(fields, tags)))
@@ -134,8 +115,9 @@ def write_package(
     """
     css = notetypes.card_css()
     decks = {deck_name: (config.deck_id, config.description)}
-    for packaged in notes:
-        decks.setdefault(packaged.deck_name, (stable_id(f"{config.namespace}:{packaged.deck_name}"), ""))
+    for name in dict.fromkeys(packaged.deck_name for packaged in notes):  # in order of first use
+        if name not in decks:
+            decks[name] = (stable_id(f"{config.namespace}:{name}"), "")
     times = note_times(notes, previous, now)
     model_times = {t.model_id: model_time(t, css, previous, now) for t in notetypes.NOTE_TYPES}
     manifest = _manifest(notes, times, model_times, css, decks, media)

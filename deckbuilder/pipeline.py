@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .cache import RenderCache
+from .config import note_guids
 from .errors import Problem, Report
 from .media import MediaError, MediaLibrary
 from .rendered import ImageUse, RenderedCard
@@ -41,6 +42,7 @@ class Job:
     relative: str  # to the cards folder, with "/"
     cards_dir: Path
     media_dir: Path
+    namespace: str  # the deck's, for the notes' GUIDs
 
 
 class Outcome(NamedTuple):
@@ -83,7 +85,7 @@ def process_file(job: Job, data: bytes, known_blocks: tuple = ()) -> FileResult:
         # The Markdown is not needed once rendered: without it, what is cached and sent
         # back from worker processes is about half the size.
         source = source._replace(question="", answer="", details="")
-        rendered = rendered._replace(source=source)
+        rendered = rendered._replace(source=source, guids=note_guids(job.namespace, source.id))
     return FileResult(source, rendered, tuple(report.problems), tuple(sorted(library.referenced)))
 
 
@@ -104,12 +106,16 @@ def process_all(
     paths: list[Path],
     cards_dir: Path,
     media_dir: Path,
+    namespace: str,
     report: Report,
     cache: RenderCache | None,
     jobs: int,
     progress: Callable[[int], object] | None = None,
 ) -> list[FileResult]:
-    """Results for every file, in order: cached where still valid, the rest rendered (in parallel if many)."""
+    """Results for every file, in order: cached where still valid, the rest rendered (in parallel if many).
+
+    ``namespace``: the deck's GUID namespace (the notes' GUIDs are worked out with each card).
+    """
     global _cache
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Job, os.stat_result | None]] = []
@@ -128,7 +134,7 @@ def process_all(
             results[index] = result
             cache.record(relative, stat, key)
         else:
-            todo.append((index, Job(path, relative, cards_dir, media_dir), stat))
+            todo.append((index, Job(path, relative, cards_dir, media_dir, namespace), stat))
     for (index, job, stat), outcome in zip(todo, _process(todo, jobs, progress), strict=True):
         results[index] = outcome.result
         if cache and outcome.key and outcome.result.rendered is not None:
@@ -156,7 +162,7 @@ def _to_plain(result: FileResult) -> tuple:
                     source.question_line, source.answer_line, source.details_line)  # fmt: skip
     images = tuple((image.ref, image.line, image.name) for image in card.images)
     plain_card = (card.question, card.answer, card.cloze_text, card.cloze_numbers, card.reference, card.section, images,
-                  card.code_blocks)  # fmt: skip
+                  card.code_blocks, card.guids)  # fmt: skip
     problems = tuple((p.path, p.line, p.severity, p.message) for p in result.problems)
     return plain_source, plain_card, problems, tuple(map(str, result.referenced))
 
@@ -176,9 +182,9 @@ def _from_plain(plain: tuple, path: Path, library: MediaLibrary) -> FileResult |
     rel, card_id, id_line, tags, references, sections, question_line, answer_line, details_line = plain_source
     source = SourceCard(path, rel, card_id, id_line, tags, references, sections,
                         "", question_line, "", answer_line, "", details_line)  # fmt: skip
-    question, answer, cloze_text, cloze_numbers, reference, section, _, code_blocks = plain_card
+    question, answer, cloze_text, cloze_numbers, reference, section, _, code_blocks, guids = plain_card
     card = RenderedCard(source, question, answer, cloze_text, cloze_numbers, reference, section, tuple(images),
-                        code_blocks)  # fmt: skip
+                        code_blocks, guids)  # fmt: skip
     problems = tuple(Problem(*problem) for problem in problems)
     return FileResult(source, card, problems, tuple(map(Path, referenced)))
 

@@ -30,6 +30,7 @@ class RenderedCard(NamedTuple):
     section: str
     images: tuple[ImageUse, ...]
     code_blocks: tuple[tuple[str, str, str], ...] = ()  # (language, code, HTML): reused when unchanged
+    guids: tuple[str, str, str] | tuple[()] = ()  # config.note_guids, worked out with the card
 
     @property
     def media(self) -> tuple[str, ...]:

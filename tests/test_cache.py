@@ -213,3 +213,18 @@ def test_a_prose_edit_reuses_the_cards_highlighted_code_and_a_code_edit_does_not
     project.write({"a.md": card("a", "Q?", body.replace("epochs=3", "epochs=5"))})
     project.build(jobs=1)
     assert calls == ["python"]  # the edited block only
+
+
+def test_cached_cards_get_new_guids_when_the_decks_namespace_changes(project, spy):
+    from deckbuilder.config import note_guids
+    from deckbuilder.package import make_notes
+
+    deck = "name: N\nid: 1500000009\nnamespace: {}\ntag: n\n"
+    project.write({"deck.yaml": deck.format("00000000-0000-4000-8000-000000000001"), **IMAGE_CARD}, {"d.svg": SVG})
+    project.build(jobs=1)
+    spy.clear()
+    project.write({"deck.yaml": deck.format("00000000-0000-4000-8000-000000000002")})
+    result = project.build(jobs=1)
+    assert spy == []  # the card came from the cache...
+    guids = {note.guid for note in make_notes(result.rendered, result.config, "N")}
+    assert guids == set(note_guids("00000000-0000-4000-8000-000000000002", "img")[1:])  # ...with the new GUIDs

@@ -110,7 +110,7 @@ def test_package_is_a_compressed_zip_with_flat_media_names(project):
 def test_our_guids_are_genankis():
     import genanki
 
-    from deckbuilder.package import guid_for
+    from deckbuilder.config import guid_for
 
     examples = [("ns", "card", "qa"), ("201f40e8", "sparse-vs-categorical-crossentropy", "cloze"), ("é", "ü", "")]
     examples += [("ns", f"card-{i}", "qa") for i in range(5000)]  # GUIDs of every length, some with an "a" digit
