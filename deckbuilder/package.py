@@ -153,11 +153,19 @@ def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: st
     """Everything the package is made from, in short: equal manifests mean equal packages."""
     from .cache import namespace
 
-    entries = {p.guid: [times[p.guid], p.card_id, " ".join(p.tags), p.digest] for p in notes}
+    columns = {
+        "guid": [p.guid for p in notes],
+        "mod": [times[p.guid] for p in notes],
+        "card": [p.card_id for p in notes],
+        "tags": [" ".join(p.tags) for p in notes],
+        "digest": [p.digest for p in notes],
+        "deck": [p.deck_name for p in notes],
+        "due": [p.due for p in notes],
+        "ords": [p.ords for p in notes],
+    }
     digests = {t.model_id: (model_times[t.model_id], t.digest(css)) for t in notetypes.NOTE_TYPES}
-    layout = [[p.guid, p.deck_name, p.due, list(p.ords)] for p in notes]
-    extra = {"tool": namespace(), "decks": decks, "layout": layout, "media": [m.name for m in media]}
-    return make_manifest(entries, digests, extra)
+    extra = {"tool": namespace(), "decks": decks, "media": [m.name for m in media]}
+    return make_manifest(columns, digests, extra)
 
 
 def _write_zip(path: Path, collection: bytes, stored, media: list[MediaFile], manifest: bytes) -> None:

@@ -48,14 +48,24 @@ class Manifest(NamedTuple):
     frame: str  # see manifest_frame
 
 
+MANIFEST_VERSION = 2
+NOTE_COLUMNS = ("guid", "mod", "card", "tags", "digest", "deck", "due", "ords")
+
+
 def make_manifest(notes: dict[str, list], models: dict[int, tuple[int, str]], extra: dict) -> Manifest:
-    """The manifest: notes as GUID -> [mod, card id, tags, digest], note types as id -> [mod, digest],
-    plus ``extra`` facts about the package."""
+    """The manifest: the notes as columns (see NOTE_COLUMNS, in package order; "tags" and "deck"
+    index the "tag_sets" and "deck_names" lists), note types as id -> [mod, digest], plus
+    ``extra`` facts about the package. Columns of plain values: quick to write and read."""
+    tag_sets = {text: index for index, text in enumerate(dict.fromkeys(notes["tags"]))}
+    deck_names = {name: index for index, name in enumerate(dict.fromkeys(notes["deck"]))}
+    columns = {**notes, "tags": [tag_sets[t] for t in notes["tags"]], "deck": [deck_names[d] for d in notes["deck"]]}
     content = {
-        "version": 1,
+        "version": MANIFEST_VERSION,
         "models": {str(mid): list(value) for mid, value in sorted(models.items())},
         **dict(sorted(extra.items())),
-        "notes": dict(sorted(notes.items())),
+        "tag_sets": list(tag_sets),
+        "deck_names": list(deck_names),
+        "notes": {name: columns[name] for name in NOTE_COLUMNS},
     }
     return Manifest(json.dumps(content, separators=(",", ":")).encode(), manifest_frame(content))
 
@@ -76,20 +86,27 @@ def read_previous(path: Path) -> PreviousBuild:
         with zipfile.ZipFile(path) as package:
             if MANIFEST in package.namelist():
                 manifest = package.read(MANIFEST)
-                return _from_manifest(json.loads(manifest), manifest)
+                previous = _from_manifest(json.loads(manifest), manifest)
+                if previous is not None:
+                    return previous
             collection = package.read("collection.anki2")
     except (OSError, KeyError, zipfile.BadZipFile, ValueError, TypeError, IndexError):
         return EMPTY
     return _from_collection(collection)
 
 
-def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild:
-    notes = {
-        guid: PreviousNote(guid, int(mod), card_id, tuple(tags.split()), digest)
-        for guid, (mod, card_id, tags, digest) in data["notes"].items()
-    }
+def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild | None:
+    """None for a manifest of another version (the collection is read instead)."""
+    if data.get("version") != MANIFEST_VERSION:
+        return None
+    columns = data["notes"]
+    tag_sets = [tuple(text.split()) for text in data["tag_sets"]]
+    deck_names = data["deck_names"]
+    notes, layout = {}, {}
+    for guid, mod, card_id, tags, digest, deck, due, ords in zip(*(columns[n] for n in NOTE_COLUMNS), strict=True):
+        notes[guid] = PreviousNote(guid, mod, card_id, tag_sets[tags], digest)
+        layout[guid] = (mod, deck_names[deck], due, tuple(ords))
     models = {int(mid): (int(mod), digest) for mid, (mod, digest) in data["models"].items()}
-    layout = {guid: (notes[guid].mod, deck, due, tuple(ords)) for guid, deck, due, ords in data.get("layout", [])}
     return PreviousBuild(notes, models, manifest, manifest_frame(data), layout)
 
 
