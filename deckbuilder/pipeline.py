@@ -46,6 +46,8 @@ class Job:
 
 
 class Outcome(NamedTuple):
+    """What process_job gives back for one file."""
+
     key: str | None  # the file's cache key (None without a cache, or when it could not be read)
     result: FileResult
     rendered: bool  # False when the result came from the cache
@@ -107,20 +109,27 @@ def process_all(
     cards_dir: Path,
     media_dir: Path,
     namespace: str,
-    report: Report,
     cache: RenderCache | None,
     jobs: int,
     progress: Callable[[int], object] | None = None,
 ) -> list[FileResult]:
     """Results for every file, in order: cached where still valid, the rest rendered (in parallel if many).
+    A file's problems (including one that cannot be read) are in its result.
 
     ``namespace``: the deck's GUID namespace (the notes' GUIDs are worked out with each card).
     """
     global _cache
-    results: dict[int, FileResult] = {}
-    todo: list[tuple[int, Job, os.stat_result | None]] = []
     _libraries.clear()  # media files may have changed since the last build in this process
     _cache = cache
+    try:
+        return _process_all(paths, cards_dir, media_dir, namespace, cache, jobs, progress)
+    finally:
+        _cache = None
+
+
+def _process_all(paths, cards_dir: Path, media_dir: Path, namespace: str, cache, jobs: int, progress) -> list:
+    results: dict[int, FileResult] = {}
+    todo: list[tuple[int, Job, os.stat_result | None]] = []
     library = _library(media_dir)
     # Paths come from find_card_files, so each is str(cards_dir) + "/" + relative ("." vanishes).
     prefix = 0 if str(cards_dir) == "." else len(str(cards_dir)) + 1
@@ -144,7 +153,6 @@ def process_all(
                 cache.get(outcome.key)  # keeps it
             if stat is not None:
                 cache.record(job.relative, stat, outcome.key)
-    _cache = None
     return [results[i] for i in sorted(results)]
 
 
