@@ -7,8 +7,9 @@ the regex engine tries the same rules in the same order and stops at the same fi
 in C. Everything else (actions, state changes, error recovery) is done as RegexLexer does it,
 so the tokens are the same; a test compares them with Pygments' own.
 
-A lexer whose rules cannot be joined safely (back-references, other callbacks than
-``bygroups``, rules compiled with incompatible flags) is left as it is.
+Only the lexers in TESTED (tests/test_combined_lexer.py compares their tokens with Pygments'
+on generated text) are joined, and of those only if every rule can be joined safely (no
+back-references, no callbacks but ``bygroups`` and ``using``, compatible flags).
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ _SCOPED_FLAGS = {re.IGNORECASE: "i", re.MULTILINE: "m", re.DOTALL: "s", re.VERBO
 _LEADING_FLAGS = re.compile(r"^\(\?[aiLmsux]+\)")
 _UNSAFE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # back-references and conditionals count groups
 _CALLBACKS = {"bygroups.<locals>.callback", "using.<locals>.callback"}  # they only read the match
+# Lexer class -> a name to get it by.
+TESTED = {
+    "PythonLexer": "python", "JavascriptLexer": "javascript", "TypeScriptLexer": "typescript", "HtmlLexer": "html",
+    "XmlLexer": "xml", "CssLexer": "css", "SqlLexer": "sql", "TOMLLexer": "toml", "JavaLexer": "java", "GoLexer": "go",
+    "KotlinLexer": "kotlin", "ScalaLexer": "scala", "SLexer": "r",
+}  # fmt: skip
 
 
 class _RuleMatch:
@@ -45,6 +52,12 @@ class _RuleMatch:
 
 
 def accelerate(lexer) -> None:
+    """Give a lexer the joined expressions, if it is a tested one and its rules allow it."""
+    if type(lexer).__name__ in TESTED:
+        join_states(lexer)
+
+
+def join_states(lexer) -> None:
     """Give a RegexLexer instance the joined expressions, if its rules allow it."""
     if type(lexer).get_tokens_unprocessed is not RegexLexer.get_tokens_unprocessed:
         return
