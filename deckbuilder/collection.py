@@ -123,12 +123,12 @@ def _apply_changes(conn: sqlite3.Connection, deck_ids: dict, notes: list[Package
                 conn.execute("UPDATE notes SET mod = ?, tags = ?, flds = ?, sfld = ? WHERE id = ?",
                              (row[3], row[5], row[6], row[7], note_id))  # fmt: skip
         for ord_ in packaged.ords:
-            row = _card_row(packaged, next(ids) if ord_ not in old_ords else None, note_id, ord_, deck_ids, times)
             if ord_ in old_ords:
+                row = _card_row(packaged, None, note_id, ord_, deck_ids, times)
                 conn.execute("UPDATE cards SET did = ?, due = ?, mod = ? WHERE nid = ? AND ord = ?",
                              (row[2], row[8], row[4], note_id, ord_))  # fmt: skip
             else:
-                conn.execute(_INSERT_CARD, row)
+                conn.execute(_INSERT_CARD, _card_row(packaged, next(ids), note_id, ord_, deck_ids, times))
         for ord_ in set(old_ords) - set(packaged.ords):
             conn.execute("DELETE FROM cards WHERE nid = ? AND ord = ?", (note_id, ord_))
     for guid in before:  # notes whose cards were removed

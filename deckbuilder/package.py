@@ -61,18 +61,18 @@ def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) ->
         source = card.source
         deck = "::".join((deck_name, *source.sections))
         tags = card_tags(config, card)
-        # Usually worked out (and cached) with the card: a large deck spends a while on them.
-        namespace, qa_guid, cloze_guid = card.guids or note_guids(config.namespace, source.id)
-        if namespace != config.namespace:
-            namespace, qa_guid, cloze_guid = note_guids(config.namespace, source.id)
+        # Usually worked out (and cached) with the card, for the namespace it names: a large deck
+        # spends a while on them.
+        guids = card.guids if card.guids[:1] == (config.namespace,) else note_guids(config.namespace, source.id)
+        _, qa_guid, cloze_guid = guids
         fields = (card.question, card.answer, card.reference, card.section, source.id)
         notes.append(PackagedNote(source.id, QA, qa_guid, fields, tags, deck, due, (0,), note_digest(fields, tags)))
         if card.cloze_numbers:
             fields = (card.cloze_text, card.question, card.reference, card.section, source.id)
-            guid = cloze_guid
             # Anki's rule, computed here: one card per cloze number (genanki misses nested ones).
             ords = tuple(number - 1 for number in card.cloze_numbers)
-            notes.append(PackagedNote(source.id, CLOZE, guid, fields, tags, deck, due, ords, note_digest(fields, tags)))
+            digest = note_digest(fields, tags)
+            notes.append(PackagedNote(source.id, CLOZE, cloze_guid, fields, tags, deck, due, ords, digest))
     return notes
 
 
