@@ -80,7 +80,7 @@ def _check_media(results: list[FileResult], rendered: list, library: MediaLibrar
     for card in rendered:
         for image in card.images:
             other = names.setdefault(image.name, image)
-            if other is not image and os.path.realpath(other.source) != os.path.realpath(image.source):
+            if other.source != image.source and os.path.realpath(other.source) != os.path.realpath(image.source):
                 message = f"'{image.ref}' and '{other.ref}' would get the same name '{image.name}' in the package"
                 report.error(card.source.path, image.line, message)
     referenced = {path for result in results for path in result.referenced}
