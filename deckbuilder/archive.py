@@ -53,7 +53,7 @@ def read_collection(package: Path) -> StoredCollection | None:
         for size in sizes:
             pieces.append(raw[start : start + size])
             start += size
-        data = b"".join(zlib.decompressobj(-15).decompress(piece) for piece in pieces)
+        data = b"".join(_in_threads(_inflate, pieces))
         if start != len(raw) or len(data) != info["size"] or zlib.crc32(data) != info["crc"]:
             return None
         return StoredCollection(data, tuple(pieces))
@@ -72,18 +72,26 @@ def collection_entries(data: bytes, previous: StoredCollection | None) -> list[E
         chunk = view[starts[index] : starts[index] + CHUNK_SIZE]
         # A chunk that ended the previous stream (or ends this one) has a different last block.
         reusable = previous is not None and index < last and index < len(previous.pieces) - 1
-        # Compared as bytes (a memcmp): comparing memoryviews goes item by item.
-        if reusable and previous.data[starts[index] : starts[index] + CHUNK_SIZE] == chunk.tobytes():
+        # startswith compares in place with memcmp (== on memoryviews goes item by item; slices copy).
+        if reusable and previous.data.startswith(chunk, starts[index]):
             return previous.pieces[index]
         return deflate(chunk, final=index == last)
 
-    from concurrent.futures import ThreadPoolExecutor
-
-    # zlib releases the interpreter lock while it compresses: threads use every core.
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        pieces = tuple(pool.map(piece, range(len(starts))))
+    pieces = tuple(_in_threads(piece, range(len(starts))))
     sizes = json.dumps([len(p) for p in pieces]).encode()
     return [Entry(COLLECTION, pieces, zlib.crc32(data), len(data)), entry(CHUNKS, sizes)]
+
+
+def _in_threads(function, items) -> list:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # zlib releases the interpreter lock while it (de)compresses: threads use every core.
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        return list(pool.map(function, items))
+
+
+def _inflate(piece: bytes) -> bytes:
+    return zlib.decompressobj(-15).decompress(piece)
 
 
 def entry(name: str, data: bytes) -> Entry:

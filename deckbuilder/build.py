@@ -60,7 +60,7 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
     config = load_config(options.cards_dir, report)
     cache = RenderCache(options.cache_dir, options.cards_dir, options.media_dir) if options.cache_dir else None
     paths = find_card_files(options.cards_dir)
-    results = process_all(paths, options.cards_dir, options.media_dir, config.namespace, cache, options.jobs, progress)
+    results = process_all(paths, options.cards_dir, options.media_dir, config, cache, options.jobs, progress)
     for result in results:
         report.problems.extend(result.problems)
     sources = unique_ids([r.source for r in results if r.source is not None], report)

@@ -17,6 +17,7 @@ from .previous import MANIFEST, Manifest, PreviousBuild, make_manifest, note_dig
 
 if TYPE_CHECKING:
     from .rendered import RenderedCard
+    from .sources import SourceCard
 
 
 class PackagedNote(NamedTuple):
@@ -44,14 +45,33 @@ class PackageSummary:
     written: bool  # False when the output was already up to date
 
 
-def card_tags(config: DeckConfig, card: RenderedCard) -> tuple[str, ...]:
+def card_tags(tag: str, source: SourceCard) -> tuple[str, ...]:
     """The deck tag, the section as a hierarchical tag, then the card's own tags."""
-    tags = [config.tag]
-    path = config.tag
-    for section in card.source.sections:
+    tags = [tag]
+    path = tag
+    for section in source.sections:
         path = f"{path}::{slugify(section)}"
         tags.append(path)
-    return tuple(tags + [t for t in card.source.tags if t not in tags])
+    return tuple(tags + [t for t in source.tags if t not in tags])
+
+
+def qa_fields(card: RenderedCard) -> tuple[str, ...]:
+    return card.question, card.answer, card.reference, card.section, card.source.id
+
+
+def cloze_fields(card: RenderedCard) -> tuple[str, ...]:
+    return card.cloze_text, card.question, card.reference, card.section, card.source.id
+
+
+def note_digests(tag: str, card: RenderedCard) -> tuple[str, str, str]:
+    """(the deck tag, the question/answer note's digest, the cloze note's or "").
+
+    Worked out with each card (in worker processes, and cached), for the deck tag it names:
+    hashing every note's fields is a tenth of a second on each rebuild of a large deck.
+    """
+    tags = card_tags(tag, card.source)
+    cloze = note_digest(cloze_fields(card), tags) if card.cloze_numbers else ""
+    return tag, note_digest(qa_fields(card), tags), cloze
 
 
 def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) -> list[PackagedNote]:
@@ -60,19 +80,18 @@ def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) ->
     for due, card in enumerate(cards):
         source = card.source
         deck = "::".join((deck_name, *source.sections))
-        tags = card_tags(config, card)
-        # Usually worked out (and cached) with the card, for the namespace it names: a large deck
-        # spends a while on them.
+        tags = card_tags(config.tag, source)
+        # Usually worked out (and cached) with the card, for the namespace and tag they name.
         guids = card.guids if card.guids[:1] == (config.namespace,) else note_guids(config.namespace, source.id)
+        digests = card.digests if card.digests[:1] == (config.tag,) else note_digests(config.tag, card)
         _, qa_guid, cloze_guid = guids
-        fields = (card.question, card.answer, card.reference, card.section, source.id)
-        notes.append(PackagedNote(source.id, QA, qa_guid, fields, tags, deck, due, (0,), note_digest(fields, tags)))
+        _, qa_digest, cloze_digest = digests
+        notes.append(PackagedNote(source.id, QA, qa_guid, qa_fields(card), tags, deck, due, (0,), qa_digest))
         if card.cloze_numbers:
-            fields = (card.cloze_text, card.question, card.reference, card.section, source.id)
             # Anki's rule, computed here: one card per cloze number (genanki misses nested ones).
             ords = tuple(number - 1 for number in card.cloze_numbers)
-            digest = note_digest(fields, tags)
-            notes.append(PackagedNote(source.id, CLOZE, cloze_guid, fields, tags, deck, due, ords, digest))
+            notes.append(PackagedNote(source.id, CLOZE, cloze_guid, cloze_fields(card), tags, deck, due, ords,
+                                      cloze_digest))  # fmt: skip
     return notes
 
 

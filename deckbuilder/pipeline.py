@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .cache import RenderCache
-from .config import note_guids
+from .config import DeckConfig, note_guids
 from .errors import Problem, Report
 from .media import MediaError, MediaLibrary
 from .rendered import ImageUse, RenderedCard
@@ -44,6 +44,7 @@ class Job:
     cards_dir: Path
     media_dir: Path
     namespace: str  # the deck's, for the notes' GUIDs
+    tag: str  # the deck's, for the notes' tags and digests
 
 
 class Outcome(NamedTuple):
@@ -75,6 +76,7 @@ def process_job(job: Job) -> Outcome:
 
 def process_file(job: Job, data: bytes, known_blocks: tuple = ()) -> FileResult:
     """Parse and render one card file (reusing ``known_blocks``, see render_card)."""
+    from .package import note_digests
     from .render import render_card  # imported only when something must be rendered
 
     report = Report(job.cards_dir)
@@ -89,6 +91,7 @@ def process_file(job: Job, data: bytes, known_blocks: tuple = ()) -> FileResult:
         # back from worker processes is about half the size.
         source = source._replace(question="", answer="", details="")
         rendered = rendered._replace(source=source, guids=note_guids(job.namespace, source.id))
+        rendered = rendered._replace(digests=note_digests(job.tag, rendered))
     return FileResult(source, rendered, tuple(report.problems), tuple(sorted(library.referenced)))
 
 
@@ -109,7 +112,7 @@ def process_all(
     paths: list[Path],
     cards_dir: Path,
     media_dir: Path,
-    namespace: str,
+    config: DeckConfig,
     cache: RenderCache | None,
     jobs: int,
     progress: Callable[[int], object] | None = None,
@@ -117,18 +120,19 @@ def process_all(
     """Results for every file, in order: cached where still valid, the rest rendered (in parallel if many).
     A file's problems (including one that cannot be read) are in its result.
 
-    ``namespace``: the deck's GUID namespace (the notes' GUIDs are worked out with each card).
+    ``config``: the deck's, whose GUID namespace and tag the notes' GUIDs and digests are worked out
+    for with each card.
     """
     global _cache
     _libraries.clear()  # media files may have changed since the last build in this process
     _cache = cache
     try:
-        return _process_all(paths, cards_dir, media_dir, namespace, cache, jobs, progress)
+        return _process_all(paths, cards_dir, media_dir, config, cache, jobs, progress)
     finally:
         _cache = None
 
 
-def _process_all(paths, cards_dir: Path, media_dir: Path, namespace: str, cache, jobs: int, progress) -> list:
+def _process_all(paths, cards_dir: Path, media_dir: Path, config: DeckConfig, cache, jobs: int, progress) -> list:
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Job, os.stat_result | None]] = []
     library = _library(media_dir)
@@ -144,7 +148,7 @@ def _process_all(paths, cards_dir: Path, media_dir: Path, namespace: str, cache,
             results[index] = result
             cache.record(relative, stat, key)
         else:
-            todo.append((index, Job(path, relative, cards_dir, media_dir, namespace), stat))
+            todo.append((index, Job(path, relative, cards_dir, media_dir, config.namespace, config.tag), stat))
     for (index, job, stat), outcome in zip(todo, _process(todo, jobs, progress), strict=True):
         results[index] = outcome.result
         if cache and outcome.key and outcome.result.rendered is not None:
@@ -171,7 +175,7 @@ def _to_plain(result: FileResult) -> tuple:
                     source.question_line, source.answer_line, source.details_line)  # fmt: skip
     images = tuple((image.ref, image.line, image.name) for image in card.images)
     plain_card = (card.question, card.answer, card.cloze_text, card.cloze_numbers, card.reference, card.section, images,
-                  card.code_blocks, card.guids)  # fmt: skip
+                  card.code_blocks, card.guids, card.digests)  # fmt: skip
     problems = tuple((p.path, p.line, p.severity, p.message) for p in result.problems)
     return plain_source, plain_card, problems, tuple(map(str, result.referenced))
 
@@ -191,9 +195,9 @@ def _from_plain(plain: tuple, path: Path, library: MediaLibrary) -> FileResult |
     rel, card_id, id_line, tags, references, sections, question_line, answer_line, details_line = plain_source
     source = SourceCard(path, rel, card_id, id_line, tags, references, sections,
                         "", question_line, "", answer_line, "", details_line)  # fmt: skip
-    question, answer, cloze_text, cloze_numbers, reference, section, _, code_blocks, guids = plain_card
+    question, answer, cloze_text, cloze_numbers, reference, section, _, code_blocks, guids, digests = plain_card
     card = RenderedCard(source, question, answer, cloze_text, cloze_numbers, reference, section, tuple(images),
-                        code_blocks, guids)  # fmt: skip
+                        code_blocks, guids, digests)  # fmt: skip
     problems = tuple(Problem(*problem) for problem in problems)
     return FileResult(source, card, problems, tuple(map(Path, referenced)))
 

@@ -31,6 +31,7 @@ class RenderedCard(NamedTuple):
     images: tuple[ImageUse, ...]
     code_blocks: tuple[tuple[str, str, str], ...] = ()  # (language, code, HTML): reused when unchanged
     guids: tuple[str, str, str] | tuple[()] = ()  # config.note_guids, worked out with the card
+    digests: tuple[str, str, str] | tuple[()] = ()  # package.note_digests, likewise
 
     @property
     def media(self) -> tuple[str, ...]:

@@ -228,3 +228,21 @@ def test_cached_cards_get_new_guids_when_the_decks_namespace_changes(project, sp
     assert spy == []  # the card came from the cache...
     guids = {note.guid for note in make_notes(result.rendered, result.config, "N")}
     assert guids == set(note_guids("00000000-0000-4000-8000-000000000002", "img")[1:])  # ...with the new GUIDs
+
+
+def test_cached_cards_get_new_digests_when_the_decks_tag_changes(project, spy):
+    from deckbuilder.package import card_tags, cloze_fields, make_notes, qa_fields
+    from deckbuilder.previous import note_digest
+
+    deck = "name: N\nid: 1500000009\nnamespace: 00000000-0000-4000-8000-000000000001\ntag: {}\n"
+    project.write({"deck.yaml": deck.format("first"), "a.md": card("a", "Q?", "A {{c1::term}}.")})
+    project.build(jobs=1)
+    spy.clear()
+    project.write({"deck.yaml": deck.format("second")})
+    result = project.build(jobs=1)
+    assert spy == []  # the card came from the cache...
+    [rendered] = result.rendered
+    tags = card_tags("second", rendered.source)
+    expected = [note_digest(qa_fields(rendered), tags), note_digest(cloze_fields(rendered), tags)]
+    assert [note.digest for note in make_notes(result.rendered, result.config, "N")] == expected  # ...new digests
+    assert tags[0] == "second"
