@@ -41,8 +41,27 @@ class StoredCollection:
     pieces: tuple[bytes, ...]
 
 
+@dataclass(frozen=True)
+class CompressedCollection:
+    """The collection of an earlier package as stored: its compressed chunks, size and CRC."""
+
+    pieces: tuple[bytes, ...]
+    size: int
+    crc: int
+
+    def holds(self, data: bytes) -> bool:
+        """Whether ``data`` is what these chunks decompress to (its size and CRC match)."""
+        return len(data) == self.size and zlib.crc32(data) == self.crc
+
+
 def read_collection(package: Path) -> StoredCollection | None:
     """The collection of a package written by this module; None for any other (or damaged) file."""
+    compressed = read_compressed_collection(package)
+    return compressed and inflate(compressed)
+
+
+def read_compressed_collection(package: Path) -> CompressedCollection | None:
+    """The compressed chunks of a package written by this module (not decompressed); None for any other file."""
     try:
         with open(package, "rb") as handle:
             entries = _central_directory(handle)
@@ -53,12 +72,18 @@ def read_collection(package: Path) -> StoredCollection | None:
         for size in sizes:
             pieces.append(raw[start : start + size])
             start += size
-        data = b"".join(_in_threads(_inflate, pieces))
-        if start != len(raw) or len(data) != info["size"] or zlib.crc32(data) != info["crc"]:
-            return None
-        return StoredCollection(data, tuple(pieces))
+        return CompressedCollection(tuple(pieces), info["size"], info["crc"]) if start == len(raw) else None
     except (OSError, KeyError, ValueError, TypeError, struct.error, zlib.error):
         return None
+
+
+def inflate(compressed: CompressedCollection) -> StoredCollection | None:
+    """The collection decompressed; None if it is damaged."""
+    try:
+        data = b"".join(_in_threads(_inflate, compressed.pieces))
+    except zlib.error:
+        return None
+    return StoredCollection(data, compressed.pieces) if compressed.holds(data) else None
 
 
 def collection_entries(data: bytes, previous: StoredCollection | None) -> list[Entry]:

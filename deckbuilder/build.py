@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import RenderCache, default_cache_dir
+from .cache import RenderCache, default_cache_dir, folder_key
 from .changes import ChangeReport, compare
 from .config import DeckConfig, load_config
 from .errors import BuildError, Problem, Report
@@ -121,6 +121,7 @@ def _build(options: BuildOptions, progress: Callable | None) -> BuildResult:
     warnings = report.sorted()
     if options.check_only or options.output is None:
         return BuildResult(config, None, warnings, rendered)
+    from .collection_copy import CollectionCopy
     from .package import make_notes, write_package
     from .previous import read_previous
 
@@ -128,6 +129,7 @@ def _build(options: BuildOptions, progress: Callable | None) -> BuildResult:
     notes = make_notes(rendered, config, deck_name)
     previous = read_previous(options.output)
     media = packaged_media(rendered)
-    summary = write_package(notes, config, deck_name, media, options.output, previous, build_time())
+    copy = CollectionCopy(options.cache_dir, folder_key(options.cards_dir)) if options.cache_dir else None
+    summary = write_package(notes, config, deck_name, media, options.output, previous, build_time(), copy)
     changes = compare(notes, previous, config)
     return BuildResult(config, options.output, warnings, rendered, summary, changes)

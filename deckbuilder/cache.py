@@ -54,12 +54,17 @@ def namespace() -> str:
     return digest.hexdigest()
 
 
+def folder_key(cards_dir: Path) -> str:
+    """Names a cards folder's files in the cache folder."""
+    return hashlib.sha256(str(cards_dir.resolve()).encode()).hexdigest()[:16]
+
+
 class RenderCache:
     """Per-file results of earlier builds, loaded from and saved to the cache folder."""
 
     def __init__(self, directory: Path, cards_dir: Path, media_dir: Path):
         # One pair of files per cards folder, so building two decks in turn does not evict either.
-        folder = hashlib.sha256(str(cards_dir.resolve()).encode()).hexdigest()[:16]
+        folder = folder_key(cards_dir)
         self.path = directory / f"render-{folder}.pickle"  # the stat index
         self.log_path = directory / f"render-{folder}.entries"
         # Where a card sits decides its sections, and the media folder its images.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import notetypes
@@ -85,19 +86,43 @@ def patch_collection(
     conn = _connect()
     try:
         conn.deserialize(stored)
-        # Deleted and shrunk rows leave no trace of old card text in the package.
-        conn.execute("PRAGMA secure_delete = ON")
-        deck_ids = {name: deck_id for name, (deck_id, _) in decks.items()}
-        _apply_changes(conn, deck_ids, notes, times, stamp, previous.layout)
-        free, total = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("freelist_count", "page_count"))
-        if free * 4 > total:  # many rows went: do not carry the empty pages on from build to build
-            conn.execute("VACUUM")
-        conn.commit()
+        _patch(conn, previous, decks, notes, times, stamp)
         return conn.serialize()
     except sqlite3.Error:
         return None
     finally:
         conn.close()
+
+
+def patch_collection_file(path: Path, previous: PreviousBuild, decks: dict, notes: list[PackagedNote], times,
+                          stamp: int) -> bool:  # fmt: skip
+    """patch_collection, on a copy of the collection in a file: only the pages that change are
+    written. False when the file cannot be patched (it is then damaged: throw it away)."""
+    try:
+        conn = sqlite3.connect(path)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")  # a copy: on failure it is thrown away, not rolled back
+        conn.execute("PRAGMA synchronous = OFF")
+        _patch(conn, previous, decks, notes, times, stamp)
+        return True
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def _patch(conn: sqlite3.Connection, previous: PreviousBuild, decks: dict, notes: list[PackagedNote], times,
+           stamp: int) -> None:  # fmt: skip
+    # Deleted and shrunk rows leave no trace of old card text in the package.
+    conn.execute("PRAGMA secure_delete = ON")
+    deck_ids = {name: deck_id for name, (deck_id, _) in decks.items()}
+    _apply_changes(conn, deck_ids, notes, times, stamp, previous.layout)
+    conn.commit()
+    free, total = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("freelist_count", "page_count"))
+    if free * 4 > total:  # many rows went: do not carry the empty pages on from build to build
+        conn.execute("VACUUM")  # (outside a transaction, or SQLite refuses)
 
 
 def _apply_changes(conn: sqlite3.Connection, deck_ids: dict, notes: list[PackagedNote], times, stamp: int,

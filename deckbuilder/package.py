@@ -16,6 +16,7 @@ from .notetypes import CLOZE, QA, NoteType
 from .previous import MANIFEST, Manifest, PreviousBuild, make_manifest, note_digest
 
 if TYPE_CHECKING:
+    from .collection_copy import CollectionCopy
     from .rendered import RenderedCard
     from .sources import SourceCard
 
@@ -126,11 +127,13 @@ def write_package(
     output: Path,
     previous: PreviousBuild,
     now: int,
+    copy: CollectionCopy | None = None,
 ) -> PackageSummary:
     """Write the .apkg to a temporary file and move it into place only when complete.
 
     When the manifest of what would be written equals the one in the existing output, the
-    package would come out byte for byte the same, so it is left as it is.
+    package would come out byte for byte the same, so it is left as it is. ``copy``: where an
+    uncompressed copy of the collection is kept for the next rebuild to patch (None: nowhere).
     """
     css = notetypes.card_css()
     decks = {deck_name: (config.deck_id, config.description)}
@@ -144,8 +147,7 @@ def write_package(
     if previous.manifest == manifest.data and output.is_file():
         return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=False)
     # Only now (an up-to-date package is the common case on start-up): zip and SQLite code.
-    from .archive import read_collection
-    from .collection import patch_collection, write_collection
+    from .collection import write_collection
 
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
@@ -155,13 +157,16 @@ def write_package(
     os.chmod(tmp_name, 0o666 & ~umask)  # mkstemp creates 0600; a deck is an ordinary file
     try:
         stamp = max([*times.values(), *model_times.values()])
-        # Same tool, note types and decks: only notes and cards differ, so patch the previous collection.
-        stored = read_collection(output) if previous.frame == manifest.frame else None
-        collection = stored and patch_collection(stored.data, previous, decks, notes, times, stamp)
+        collection, stored, patched = None, None, None
+        if previous.frame == manifest.frame:
+            # Same tool, note types and decks: only notes and cards differ, so patch the previous collection.
+            collection, stored, patched = _patched(output, copy, (previous, decks, notes, times, stamp))
         if not collection:
             collection = write_collection(decks, notes, times, model_times, css)
-        _write_zip(Path(tmp_name), collection, stored, media, manifest.data)
+        pieces = _write_zip(Path(tmp_name), collection, stored, media, manifest.data)
         os.replace(tmp_name, output)
+        if copy is not None:
+            copy.keep(pieces, collection, patched)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
@@ -187,7 +192,33 @@ def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: st
     return make_manifest(columns, digests, extra)
 
 
-def _write_zip(path: Path, collection: bytes, stored, media: list[MediaFile], manifest: bytes) -> None:
+def _patched(output: Path, copy: CollectionCopy | None, patch: tuple) -> tuple[bytes | None, object, Path | None]:
+    """The previous package's collection with ``patch`` (previous, decks, notes, times, stamp) applied:
+    in the cached copy of it when there is one, else in memory. Returns the patched collection
+    (None if it could not be patched), the previous one, and the patched copy's file."""
+    from .archive import StoredCollection, inflate, read_compressed_collection
+    from .collection import patch_collection, patch_collection_file
+
+    package = read_compressed_collection(output)
+    if package is None:
+        return None, None, None
+    taken = copy.take(package) if copy is not None else None
+    if taken is None:
+        stored = inflate(package)
+    else:
+        path, before = taken
+        stored = StoredCollection(before, package.pieces)
+        if patch_collection_file(path, *patch):
+            try:
+                return path.read_bytes(), stored, path
+            except OSError:
+                pass  # removed by another build meanwhile
+        path.unlink(missing_ok=True)
+    return stored and patch_collection(stored.data, *patch), stored, None
+
+
+def _write_zip(path: Path, collection: bytes, stored, media: list[MediaFile], manifest: bytes) -> tuple[bytes, ...]:
+    """Write the package; returns the collection's compressed chunks."""
     from .archive import collection_entries, entry, write_zip
 
     entries = collection_entries(collection, stored)
@@ -195,3 +226,4 @@ def _write_zip(path: Path, collection: bytes, stored, media: list[MediaFile], ma
     entries += [entry(str(i), m.source.read_bytes()) for i, m in enumerate(media)]
     entries.append(entry(MANIFEST, manifest))
     write_zip(path, entries)
+    return entries[0].pieces

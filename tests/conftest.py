@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
+from deckbuilder import collection as collection_db
 from deckbuilder.build import BuildOptions, BuildResult, build
 from deckbuilder.cache import default_cache_dir
 
@@ -102,3 +103,14 @@ def blank(ordinal: int, shown: str = "[...]") -> re.Pattern:
 def cards_of(col: Collection, search: str = ""):
     """Cards matching an Anki search, in note then template order."""
     return sorted((col.get_card(cid) for cid in col.find_cards(search)), key=lambda c: (c.nid, c.ord))
+
+
+def record_patches(monkeypatch) -> list[tuple[str, object]]:
+    """Which of the two ways of patching each build took, and what it returned."""
+    patched = []
+    for name in ("patch_collection", "patch_collection_file"):
+        real = getattr(collection_db, name)
+        monkeypatch.setattr(
+            collection_db, name, lambda *a, name=name, real=real: patched.append((name, real(*a))) or patched[-1][1]
+        )
+    return patched

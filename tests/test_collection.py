@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import card
+from conftest import card, record_patches
 
 from deckbuilder import collection as collection_db
 
@@ -53,23 +53,25 @@ def rows(path: Path, tmp_path: Path) -> dict:
         conn.close()
 
 
-@pytest.fixture
-def rebuilt(project, tmp_path, monkeypatch):
-    """Build BEFORE, then AFTER twice from the same previous package: once patched, once written afresh."""
+@pytest.fixture(params=["in the cached copy", "in memory"])
+def rebuilt(request, project, tmp_path, monkeypatch):
+    """Build BEFORE, then AFTER twice from the same previous package: once patched (in the copy
+    kept in the cache folder, or without a cache in memory), once written afresh."""
+    cache_dir = tmp_path / "cache" if request.param == "in the cached copy" else None
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    project.write(BEFORE).build()
+    project.write(BEFORE).build(cache_dir=cache_dir)
     fresh = tmp_path / "fresh.apkg"
     fresh.write_bytes(project.output.read_bytes())
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000100")
     (project.cards / "s1" / "c05.md").unlink()
     project.write(AFTER)
-    patched = []
-    real_patch = collection_db.patch_collection
-    monkeypatch.setattr(collection_db, "patch_collection", lambda *a: patched.append(real_patch(*a)) or patched[-1])
-    project.build()
-    monkeypatch.setattr(collection_db, "patch_collection", lambda *a: None)
-    project.build(output=fresh)
-    assert [bool(result) for result in patched] == [True]
+    patched = record_patches(monkeypatch)
+    project.build(cache_dir=cache_dir)
+    for name in ("patch_collection", "patch_collection_file"):
+        monkeypatch.setattr(collection_db, name, lambda *a: None)
+    project.build(output=fresh, cache_dir=None)
+    expected = "patch_collection_file" if cache_dir else "patch_collection"
+    assert [(name, bool(result)) for name, result in patched] == [(expected, True)]
     return project.output, fresh
 
 
@@ -84,3 +86,26 @@ def test_a_patched_collection_holds_what_a_fresh_write_holds(rebuilt, tmp_path):
 def test_a_removed_cards_text_is_not_left_in_the_patched_file(rebuilt, tmp_path):
     with zipfile.ZipFile(rebuilt[0]) as archive:
         assert b"xyzzy-removed" not in archive.read("collection.anki2")
+
+
+@pytest.mark.parametrize("cached", [True, False], ids=["in the cached copy", "in memory"])
+def test_a_patch_that_frees_most_pages_compacts_the_collection(project, tmp_path, monkeypatch, cached):
+    cache_dir = tmp_path / "cache" if cached else None
+    big = {"big.md": card("big", "Big?", "A {{c1::huge}} answer: " + "filler text " * 50_000)}
+    project.write({"deck.yaml": DECK, "small.md": card("small", "Small?", "A {{c1::small}} one."), **big})
+    project.build(cache_dir=cache_dir)
+    before = zipfile.ZipFile(project.output).getinfo("collection.anki2").file_size
+    (project.cards / "big.md").unlink()
+    patched = record_patches(monkeypatch)
+    project.build(cache_dir=cache_dir)
+    assert [bool(result) for _, result in patched] == [True]  # patched, not written afresh
+    db = tmp_path / "after.anki2"
+    with zipfile.ZipFile(project.output) as archive:
+        db.write_bytes(archive.read("collection.anki2"))
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM notes").fetchone()[0] == 2
+    finally:
+        conn.close()
+    assert db.stat().st_size < before / 2

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 from anki.scheduler_pb2 import CardAnswer
-from conftest import blank, card, cards_of, import_package, visible_text
+from conftest import blank, card, cards_of, import_package, record_patches, visible_text
 
-from deckbuilder import collection as collection_db
 from deckbuilder import notetypes, package
 from deckbuilder.notetypes import CLOZE_MODEL_ID, QA_MODEL_ID
 
@@ -83,15 +82,13 @@ def test_rebuild_updates_in_place_and_keeps_review_history(project, studied, mon
     before = {cid: schedule(col, cid) for cid in reviewed}
     note_types_before = sorted(m["name"] for m in col.models.all())
     notes_before = col.note_count()
-    patched = []
-    real_patch = collection_db.patch_collection
-    monkeypatch.setattr(collection_db, "patch_collection", lambda *a: patched.append(real_patch(*a)) or patched[-1])
+    patched = record_patches(monkeypatch)
 
     rebuild_v2(project, monkeypatch, new_css)
     log = import_package(col, project.output)
 
     # Changed note types need a fresh collection; changed notes alone are patched into the previous one.
-    assert [bool(result) for result in patched] == ([] if new_css else [True])
+    assert [bool(result) for _, result in patched] == ([] if new_css else [True])
 
     assert not log.conflicting
     assert sorted(m["name"] for m in col.models.all()) == note_types_before  # no "+" note types
