@@ -57,19 +57,53 @@ class _ImageResolver(Treeprocessor):
 
 
 class _SkipPlainText(Treeprocessor):
-    """Marks text that no inline pattern can match as atomic, so Python-Markdown skips it.
+    """Does the inline pass's work on text it need not see, and marks that text atomic.
 
-    Inline processing tries every pattern on every piece of text and is most of the
-    cost of a conversion; text with none of the characters that start a pattern (and no
-    hard line break) would come out unchanged anyway.
+    Inline processing tries every pattern on every piece of text and is most of the cost of
+    a conversion. Text with none of the characters that start a pattern (and no hard line
+    break) would come out unchanged; text whose only inline syntax is code spans (the usual
+    sentence in this deck) gets its ``<code>`` elements here, made by Python-Markdown's own
+    backtick pattern exactly as the inline pass would make them.
     """
 
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self.backtick = md.inlinePatterns["backtick"]
+
     def run(self, root):
-        for element in root.iter():
-            if element.text and _PLAIN_TEXT.fullmatch(element.text):
-                element.text = AtomicString(element.text)
-            if element.tail and _PLAIN_TEXT.fullmatch(element.tail):
-                element.tail = AtomicString(element.tail)
+        for parent in list(root.iter()):
+            # Right to left, so that inserting elements after a child leaves the others' places.
+            for index in range(len(parent) - 1, -1, -1):
+                child = parent[index]
+                if child.tail and not isinstance(child.tail, AtomicString):
+                    child.tail, codes = self._inline(child.tail)
+                    parent[index + 1 : index + 1] = codes
+            if parent is not root and parent.text and not isinstance(parent.text, AtomicString):
+                parent.text, codes = self._inline(parent.text)  # (the inline pass skips the root's text)
+                parent[0:0] = codes
+
+    def _inline(self, text: str) -> tuple[str | None, list]:
+        """The text before the first code span (None if empty), and the code elements, each with the
+        text after it as its tail; or the text as it is when other patterns could match it."""
+        if _PLAIN_TEXT.fullmatch(text):
+            return AtomicString(text), []
+        if "\\" in text or "\x02" in text:  # escapes, and Markdown's own placeholders
+            return text, []
+        pieces, codes = [], []
+        position = start = 0
+        regex = self.backtick.getCompiledRegExp()
+        while match := regex.search(text, position):
+            code, begin, position = self.backtick.handleMatch(match, text)
+            if code is not None:  # else backticks with no closing run: literal text
+                pieces.append(text[start:begin])
+                codes.append(code)
+                start = position
+        pieces.append(text[start:])
+        if not all(_PLAIN_TEXT.fullmatch(piece) for piece in pieces):
+            return text, []
+        for code, tail in zip(codes, pieces[1:], strict=True):
+            code.tail = AtomicString(tail) if tail else None
+        return (AtomicString(pieces[0]) if pieces[0] else None), codes
 
 
 class _LiteralDunder(InlineProcessor):
@@ -117,30 +151,51 @@ class _InlinePatternChooser:
         self.inline.inlinePatterns = self.chosen[key]
 
 
-def _pipe_first(table_test):
-    def test(parent, block: str) -> bool:
-        return "|" in block and "\n" in block and table_test(parent, block)
+# What a block must hold for these block processors' tests to pass (each test searches the whole
+# block with a regular expression; most blocks are paragraphs that none of them matches).
+_BLOCK_NEEDS = {
+    "table": lambda block: "|" in block and "\n" in block,  # a pipe in its first row, and a second row
+    "hashheader": lambda block: "#" in block,
+    "setextheader": lambda block: "\n=" in block or "\n-" in block,
+    "hr": lambda block: "-" in block or "_" in block or "*" in block,
+    "quote": lambda block: ">" in block,
+}
 
-    test.__wrapped__ = table_test
-    return test
+
+def _pre_tested(test, could_match):
+    def quick_test(parent, block: str) -> bool:
+        return could_match(block) and test(parent, block)
+
+    quick_test.__wrapped__ = test
+    return quick_test
 
 
-@lru_cache(maxsize=1)
-def _markdown() -> tuple[markdown.Markdown, _ImageResolver, _InlinePatternChooser]:
+def _new_markdown() -> tuple[markdown.Markdown, _ImageResolver]:
+    """Python-Markdown as this tool renders with it: what decides the HTML."""
     md = markdown.Markdown(
         # Instances, not names: loading extensions by name scans every installed package's entry points.
         extensions=[TableExtension(use_align_attribute=True), SaneListExtension()],
     )
-    # The table processor splits every block into rows and cells to test it (a third of block
-    # parsing); a table needs a pipe in its first row and a second row, so test that first.
-    table = md.parser.blockprocessors["table"]
-    table.test = _pipe_first(table.test)
     resolver = _ImageResolver(md)
     md.treeprocessors.register(resolver, "build_deck_images", 0)
-    md.treeprocessors.register(_SkipPlainText(md), "build_deck_plain_text", 25)  # just before "inline" (20)
     # Above Python-Markdown's strong/em patterns (priority 50 for underscores).
     md.inlinePatterns.register(_LiteralDunder(r"(?<!\w)__[A-Za-z0-9]\w*?[A-Za-z0-9]__(?!\w)", md), "dunder", 65)
-    return md, resolver, _InlinePatternChooser(md)
+    return md, resolver
+
+
+def _speed_up(md: markdown.Markdown) -> _InlinePatternChooser:
+    """Leave out work that cannot change the HTML (tests render with and without this)."""
+    for name, could_match in _BLOCK_NEEDS.items():
+        processor = md.parser.blockprocessors[name]
+        processor.test = _pre_tested(processor.test, could_match)
+    md.treeprocessors.register(_SkipPlainText(md), "build_deck_plain_text", 25)  # just before "inline" (20)
+    return _InlinePatternChooser(md)
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> tuple[markdown.Markdown, _ImageResolver, _InlinePatternChooser]:
+    md, resolver = _new_markdown()
+    return md, resolver, _speed_up(md)
 
 
 class _Chunk:

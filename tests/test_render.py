@@ -5,10 +5,16 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from conftest import SVG, blank, card, cards_of, import_package, visible_text
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deckbuilder import render as _render
 
 ROOT = Path(__file__).resolve().parent.parent
+_PLAIN_MARKDOWN = _render._new_markdown()  # Python-Markdown as it is, set up as this tool renders
 
 LOSS_CARD = card(
     "sparse-loss",
@@ -164,6 +170,15 @@ def test_plain_questions_skip_markdown_but_render_exactly_as_markdown_would():
 TRICKY_MARKDOWN = [  # one feature each, so that no other character lets a needed pattern in
     "Plain words only, nothing to match.",
     "A `code` span.",
+    "`Code` first, ``two `ticks` inside``, `` ` `` and `last`",
+    "An `unclosed tick and a ``double one`.",
+    "Code `a < b && c` with `*stars*`, `_under_` and `[brackets]`.",
+    "Code `across\nlines` in a paragraph.",
+    "- `list` item\n- another with `code` and\n  a `continued` line\n\n  loose `paragraph`\n    - nested `x`",
+    "# Heading with `code`\n\nSetext `too`\n---",
+    "> quoted `code`\n> more",
+    "    indented `code block` stays",
+    "<div>raw `html` block</div>\n\nafter `it`",
     "**bold**, *em* and a * lone star.",
     "_em_, __strong__, snake_case and __init__.",
     "Escaped \\* star.",
@@ -187,12 +202,13 @@ TRICKY_MARKDOWN = [  # one feature each, so that no other character lets a neede
     "> quote with **bold**\n>\n> second  \n> line",
     "Math \\(a_b * c\\) and \\[x^2\\] stay.",
     "A {{c1::cloze}} with *em* inside {{c2::`code`::hint}}.",
+    "# h1\n## h2 ##\n\n***\n\n- - -\n\n___",
 ]
 
 
 def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monkeypatch):
-    """Every bundled card and a set of tricky Markdown render the same with every inline pattern
-    and the table test tried on everything."""
+    """Every bundled card and a set of tricky Markdown render the same with Python-Markdown as
+    it is, without the work this tool leaves out or does its own way (render._speed_up)."""
     from deckbuilder import render
     from deckbuilder.errors import Report
     from deckbuilder.media import MediaLibrary
@@ -213,13 +229,44 @@ def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monk
                         report.problems))  # fmt: skip
         return out
 
-    chosen = render_all()
-    md, _, chooser = render._markdown()
-    monkeypatch.setattr(chooser, "choose", lambda text: setattr(chooser.inline, "inlinePatterns", md.inlinePatterns))
-    table = md.parser.blockprocessors["table"]
-    monkeypatch.setattr(table, "test", table.test.__wrapped__)  # and every block tested as a table
-    assert render_all() == chosen
+    fast = render_all()
+    chooser = render._markdown()[2]
+    md, resolver = render._new_markdown()
+    monkeypatch.setattr(render, "_markdown", lambda: (md, resolver, SimpleNamespace(choose=lambda text: None)))
+    assert render_all() == fast
     assert len(chooser.chosen) > 3  # the inputs did exercise different choices
+
+
+def test_text_whose_only_inline_syntax_is_code_spans_skips_the_inline_pass():
+    from markdown.util import AtomicString
+
+    md, _, _ = _render._markdown()
+    md.reset()
+    root = md.parser.parseDocument(["A `code` span, ``an`other`` and done.", "", "- `x` item"]).getroot()
+    md.treeprocessors["build_deck_plain_text"].run(root)
+    assert [code.text for code in root.iter("code")] == ["code", "an`other", "x"]
+    texts = [text for element in root.iter() if element is not root for text in (element.text, element.tail) if text]
+    assert texts and all(isinstance(text, AtomicString) for text in texts)  # nothing left for the inline pass
+
+
+MARKDOWN_BITS = [
+    "`", "``", "`code`", "``a ` b``", "**", "*", "_", "__init__", "\\", "[a](b)", "![i](d.svg)", "[r]", "\n[r]: u\n",
+    "<b>", "</b>", "<x@y.z>", "&amp;", "&", "  \n", "\n\n", "\n- ", "\n* ", "\n1. ", "\n    ", "\n> ", "\n# ",
+    "\n---\n", "\n===\n", "\n| a | b |\n|---|---|\n", "|", "\t", "\n", " ", "word", "x_y", "<div>\n", "\x02",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(MARKDOWN_BITS) | st.text("ab `*_\\[]()<>&|#-=!\n\t", max_size=4), max_size=40))
+def test_any_markdown_renders_the_same_without_the_speed_ups(bits):
+    from deckbuilder import render
+
+    text = "".join(bits)
+    fast, fast_resolver, chooser = render._markdown()
+    plain, plain_resolver = _PLAIN_MARKDOWN
+    fast_resolver.resolve = plain_resolver.resolve = lambda ref: ref
+    chooser.choose(text)
+    assert fast.reset().convert(text) == plain.reset().convert(text)
 
 
 def test_uncoloured_code_tokens_get_no_span_and_coloured_ones_do():
