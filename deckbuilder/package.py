@@ -16,6 +16,7 @@ from .notetypes import CLOZE, QA, NoteType
 from .previous import MANIFEST, Manifest, PreviousBuild, make_manifest, note_digest
 
 if TYPE_CHECKING:
+    from .archive import StoredCollection
     from .collection_copy import CollectionCopy
     from .rendered import RenderedCard
     from .sources import SourceCard
@@ -192,7 +193,9 @@ def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: st
     return make_manifest(columns, digests, extra)
 
 
-def _patched(output: Path, copy: CollectionCopy | None, patch: tuple) -> tuple[bytes | None, object, Path | None]:
+def _patched(
+    output: Path, copy: CollectionCopy | None, patch: tuple
+) -> tuple[bytes | None, StoredCollection | None, Path | None]:
     """The previous package's collection with ``patch`` (previous, decks, notes, times, stamp) applied:
     in the cached copy of it when there is one, else in memory. Returns the patched collection
     (None if it could not be patched), the previous one, and the patched copy's file."""
