@@ -90,8 +90,8 @@ def process_file(job: Job, data: bytes, known_blocks: tuple = ()) -> FileResult:
         # The Markdown is not needed once rendered: without it, what is cached and sent
         # back from worker processes is about half the size.
         source = source._replace(question="", answer="", details="")
-        rendered = rendered._replace(source=source, guids=note_guids(job.namespace, source.id))
-        rendered = rendered._replace(digests=note_digests(job.tag, rendered))
+        guids, digests = note_guids(job.namespace, source.id), note_digests(job.tag, rendered)
+        rendered = rendered._replace(source=source, guids=guids, digests=digests)
     return FileResult(source, rendered, tuple(report.problems), tuple(sorted(library.referenced)))
 
 
@@ -120,8 +120,8 @@ def process_all(
     """Results for every file, in order: cached where still valid, the rest rendered (in parallel if many).
     A file's problems (including one that cannot be read) are in its result.
 
-    ``config``: the deck's, whose GUID namespace and tag the notes' GUIDs and digests are worked out
-    for with each card.
+    ``config``: the deck's settings; the notes' GUIDs and digests, worked out with each card, depend
+    on its GUID namespace and tag.
     """
     global _cache
     _libraries.clear()  # media files may have changed since the last build in this process
