@@ -11,10 +11,10 @@ from conftest import SVG, blank, card, cards_of, import_package, visible_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deckbuilder import render as _render
+from deckbuilder import converter
 
 ROOT = Path(__file__).resolve().parent.parent
-_PLAIN_MARKDOWN = _render._new_markdown()  # Python-Markdown as it is, set up as this tool renders
+_PLAIN_MARKDOWN = converter.new_markdown()  # Python-Markdown as it is, set up as this tool renders
 
 LOSS_CARD = card(
     "sparse-loss",
@@ -154,7 +154,7 @@ def test_first_double_colon_in_a_cloze_starts_its_hint_as_in_anki(project, colle
 def test_plain_questions_skip_markdown_but_render_exactly_as_markdown_would():
     from deckbuilder import render
 
-    md, _, _ = render._markdown()
+    md, _, _ = converter.markdown_converter()
     md.treeprocessors["inline"].inlinePatterns = md.inlinePatterns  # every pattern, as Markdown has them
     questions = [
         "When do you use `sparse_categorical_crossentropy`?",
@@ -208,7 +208,7 @@ TRICKY_MARKDOWN = [  # one feature each, so that no other character lets a neede
 
 def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monkeypatch):
     """Every bundled card and a set of tricky Markdown render the same with Python-Markdown as
-    it is, without the work this tool leaves out or does its own way (render._speed_up)."""
+    it is, without the work this tool leaves out or does its own way (converter._speed_up)."""
     from deckbuilder import render
     from deckbuilder.errors import Report
     from deckbuilder.media import MediaLibrary
@@ -230,9 +230,9 @@ def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monk
         return out
 
     fast = render_all()
-    chooser = render._markdown()[2]
-    md, resolver = render._new_markdown()
-    monkeypatch.setattr(render, "_markdown", lambda: (md, resolver, SimpleNamespace(choose=lambda text: None)))
+    chooser = converter.markdown_converter()[2]
+    md, resolver = converter.new_markdown()
+    monkeypatch.setattr(render, "markdown_converter", lambda: (md, resolver, SimpleNamespace(choose=lambda text: None)))
     assert render_all() == fast
     assert len(chooser.chosen) > 3  # the inputs did exercise different choices
 
@@ -240,7 +240,7 @@ def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monk
 def test_text_whose_only_inline_syntax_is_code_spans_skips_the_inline_pass():
     from markdown.util import AtomicString
 
-    md, _, _ = _render._markdown()
+    md, _, _ = converter.markdown_converter()
     md.reset()
     root = md.parser.parseDocument(["A `code` span, ``an`other`` and done.", "", "- `x` item"]).getroot()
     md.treeprocessors["build_deck_plain_text"].run(root)
@@ -259,10 +259,9 @@ MARKDOWN_BITS = [
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(MARKDOWN_BITS) | st.text("ab `*_\\[]()<>&|#-=!\n\t", max_size=4), max_size=40))
 def test_any_markdown_renders_the_same_without_the_speed_ups(bits):
-    from deckbuilder import render
 
     text = "".join(bits)
-    fast, fast_resolver, chooser = render._markdown()
+    fast, fast_resolver, chooser = converter.markdown_converter()
     plain, plain_resolver = _PLAIN_MARKDOWN
     fast_resolver.resolve = plain_resolver.resolve = lambda ref: ref
     chooser.choose(text)

@@ -1,0 +1,176 @@
+"""The Python-Markdown converter cards are rendered with, and the work it leaves out.
+
+new_markdown sets up what decides the HTML (extensions, image resolution, literal ``__dunder__``
+names); _speed_up adds what only saves time: tests render with and without it and compare.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import markdown
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
+
+# Text without a character that starts an inline pattern (code, escape, link, image, autolink,
+# HTML, entity, emphasis) and without a hard line break (two spaces before a newline).
+_PLAIN_TEXT = re.compile(r"(?:[^`\\\[!<&*_ ]| (?! +\n))*", re.DOTALL)
+
+
+class ImageResolver(Treeprocessor):
+    """Points ``<img src>`` at the packaged media name (the mkdocs way: on the element tree)."""
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self.resolve = None
+
+    def run(self, root):
+        for img in root.iter("img"):
+            img.set("src", self.resolve(img.get("src", "")))
+
+
+class _SkipPlainText(Treeprocessor):
+    """Does the inline pass's work on text it need not see, and marks that text atomic.
+
+    Inline processing tries every pattern on every piece of text and is most of the cost of
+    a conversion. Text with none of the characters that start a pattern (and no hard line
+    break) would come out unchanged; text whose only inline syntax is code spans (the usual
+    sentence in this deck) gets its ``<code>`` elements here, made by Python-Markdown's own
+    backtick pattern exactly as the inline pass would make them.
+    """
+
+    def __init__(self, md: markdown.Markdown):
+        super().__init__(md)
+        self.backtick = md.inlinePatterns["backtick"]
+
+    def run(self, root):
+        for parent in list(root.iter()):
+            # Right to left, so that inserting elements after a child leaves the others' places.
+            for index in range(len(parent) - 1, -1, -1):
+                child = parent[index]
+                if child.tail and not isinstance(child.tail, AtomicString):
+                    child.tail, codes = self._inline(child.tail)
+                    parent[index + 1 : index + 1] = codes
+            if parent is not root and parent.text and not isinstance(parent.text, AtomicString):
+                parent.text, codes = self._inline(parent.text)  # (the inline pass skips the root's text)
+                parent[0:0] = codes
+
+    def _inline(self, text: str) -> tuple[str | None, list]:
+        """The text before the first code span (None if empty), and the code elements, each with the
+        text after it as its tail; or the text as it is when other patterns could match it."""
+        if _PLAIN_TEXT.fullmatch(text):
+            return AtomicString(text), []
+        if "\\" in text or "\x02" in text:  # escapes, and Markdown's own placeholders
+            return text, []
+        pieces, codes = [], []
+        position = start = 0
+        regex = self.backtick.getCompiledRegExp()
+        while match := regex.search(text, position):
+            code, begin, position = self.backtick.handleMatch(match, text)
+            if code is not None:  # else backticks with no closing run: literal text
+                pieces.append(text[start:begin])
+                codes.append(code)
+                start = position
+        pieces.append(text[start:])
+        if not all(_PLAIN_TEXT.fullmatch(piece) for piece in pieces):
+            return text, []
+        for code, tail in zip(codes, pieces[1:], strict=True):
+            code.tail = AtomicString(tail) if tail else None
+        return (AtomicString(pieces[0]) if pieces[0] else None), codes
+
+
+class _LiteralDunder(InlineProcessor):
+    """``__init__`` is a Python name, not bold "init": in a deck about code, keep it literal."""
+
+    def handleMatch(self, m, data):
+        return AtomicString(m.group(0)), m.start(0), m.end(0)
+
+
+# What each of Python-Markdown's inline patterns needs: one of these characters ("break": a hard line break).
+_PATTERN_NEEDS = {
+    "backtick": "`", "escape": "\\", "reference": "[", "link": "[", "image_link": "[", "image_reference": "[",
+    "short_reference": "[", "short_image_ref": "[", "autolink": "<", "automail": "<", "html": "<",
+    "entity": "&", "em_strong": "*_", "dunder": "_", "linebreak": ("break",),
+}  # fmt: skip
+_TRIGGERS = "`\\[<&*_"
+
+
+class InlinePatternChooser:
+    """Gives Python-Markdown's inline pass only the patterns that can match the text at hand.
+
+    The inline pass tries every pattern on every piece of text, looking each one up in a
+    Registry that re-checks its order on every access. A pattern that needs a character the
+    text does not hold can never match, so leaving it out changes nothing but the time.
+    """
+
+    def __init__(self, md: markdown.Markdown):
+        self.inline = md.treeprocessors["inline"]
+        names = {md.inlinePatterns[name]: name for name in _PATTERN_NEEDS if name in md.inlinePatterns}
+        self.patterns = [(names.get(pattern), pattern) for pattern in md.inlinePatterns]  # in priority order
+        self.chosen: dict[frozenset, list] = {}
+
+    def choose(self, text: str) -> None:
+        present = {char for char in _TRIGGERS if char in text}
+        # Two spaces end a line with a break; a tab becomes spaces first.
+        if "\t" in text or "  \n" in text + "\n":
+            present.add("break")
+        key = frozenset(present)
+        if key not in self.chosen:
+            self.chosen[key] = [
+                pattern
+                for name, pattern in self.patterns
+                if name is None or any(n in key for n in _PATTERN_NEEDS[name])
+            ]
+        self.inline.inlinePatterns = self.chosen[key]
+
+
+# What a block must hold for these block processors' tests to pass (each test searches the whole
+# block with a regular expression; most blocks are paragraphs that none of them matches).
+_BLOCK_NEEDS = {
+    "table": lambda block: "|" in block and "\n" in block,  # a pipe in its first row, and a second row
+    "hashheader": lambda block: "#" in block,
+    "setextheader": lambda block: "\n=" in block or "\n-" in block,
+    "hr": lambda block: "-" in block or "_" in block or "*" in block,
+    "quote": lambda block: ">" in block,
+}
+
+
+def _pre_tested(test, could_match):
+    def quick_test(parent, block: str) -> bool:
+        return could_match(block) and test(parent, block)
+
+    quick_test.__wrapped__ = test
+    return quick_test
+
+
+def new_markdown() -> tuple[markdown.Markdown, ImageResolver]:
+    """Python-Markdown as this tool renders with it: what decides the HTML."""
+    md = markdown.Markdown(
+        # Instances, not names: loading extensions by name scans every installed package's entry points.
+        extensions=[TableExtension(use_align_attribute=True), SaneListExtension()],
+    )
+    resolver = ImageResolver(md)
+    md.treeprocessors.register(resolver, "build_deck_images", 0)
+    # Above Python-Markdown's strong/em patterns (priority 50 for underscores).
+    md.inlinePatterns.register(_LiteralDunder(r"(?<!\w)__[A-Za-z0-9]\w*?[A-Za-z0-9]__(?!\w)", md), "dunder", 65)
+    return md, resolver
+
+
+def _speed_up(md: markdown.Markdown) -> InlinePatternChooser:
+    """Leave out work that cannot change the HTML (tests render with and without this)."""
+    for name, could_match in _BLOCK_NEEDS.items():
+        processor = md.parser.blockprocessors[name]
+        processor.test = _pre_tested(processor.test, could_match)
+    md.treeprocessors.register(_SkipPlainText(md), "build_deck_plain_text", 25)  # just before "inline" (20)
+    return InlinePatternChooser(md)
+
+
+@lru_cache(maxsize=1)
+def markdown_converter() -> tuple[markdown.Markdown, ImageResolver, InlinePatternChooser]:
+    """The converter cards are rendered with (one per process), its image resolver and pattern chooser."""
+    md, resolver = new_markdown()
+    return md, resolver, _speed_up(md)
