@@ -46,8 +46,10 @@ class _SkipPlainText(Treeprocessor):
     def __init__(self, md: markdown.Markdown):
         super().__init__(md)
         self.backtick = md.inlinePatterns["backtick"]
+        self.left_for_inline_pass = True  # whether any text still needs the inline pass
 
     def run(self, root):
+        self.left_for_inline_pass = False
         for parent in list(root.iter()):
             # Right to left, so that inserting elements after a child leaves the others' places.
             for index in range(len(parent) - 1, -1, -1):
@@ -59,12 +61,22 @@ class _SkipPlainText(Treeprocessor):
                 parent.text, codes = self._inline(parent.text)  # (the inline pass skips the root's text)
                 parent[0:0] = codes
 
+    def skipping_done_work(self, inline_run):
+        """The inline pass's run, skipped when no text is left for it (it would walk the whole tree
+        and change nothing)."""
+
+        def run(root, ancestors=None):
+            return inline_run(root, ancestors) if self.left_for_inline_pass else root
+
+        return run
+
     def _inline(self, text: str) -> tuple[str | None, list]:
         """The text before the first code span (None if empty), and the code elements, each with the
         text after it as its tail; or the text as it is when other patterns could match it."""
         if _PLAIN_TEXT.fullmatch(text):
             return AtomicString(text), []
         if "\\" in text or "\x02" in text:  # escapes, and Markdown's own placeholders
+            self.left_for_inline_pass = True
             return text, []
         pieces, codes = [], []
         position = start = 0
@@ -77,6 +89,7 @@ class _SkipPlainText(Treeprocessor):
                 start = position
         pieces.append(text[start:])
         if not all(_PLAIN_TEXT.fullmatch(piece) for piece in pieces):
+            self.left_for_inline_pass = True
             return text, []
         for code, tail in zip(codes, pieces[1:], strict=True):
             code.tail = AtomicString(tail) if tail else None
@@ -165,7 +178,10 @@ def _speed_up(md: markdown.Markdown) -> InlinePatternChooser:
     for name, could_match in _BLOCK_NEEDS.items():
         processor = md.parser.blockprocessors[name]
         processor.test = _pre_tested(processor.test, could_match)
-    md.treeprocessors.register(_SkipPlainText(md), "build_deck_plain_text", 25)  # just before "inline" (20)
+    skipper = _SkipPlainText(md)
+    md.treeprocessors.register(skipper, "build_deck_plain_text", 25)  # just before "inline" (20)
+    inline = md.treeprocessors["inline"]
+    inline.run = skipper.skipping_done_work(inline.run)
     return InlinePatternChooser(md)
 
 
