@@ -94,7 +94,20 @@ class ClozeTable:
         """
         broken: list[Cloze] = []
         open_clozes: list[tuple[int, list[str]]] = []  # cloze index, tags opened inside it
-        for match in _MARKER_OR_TAG.finditer(rendered):
+        position = 0
+        while True:
+            if not open_clozes:
+                # Outside clozes tags do not matter: on to the next marker, from just after the last ">"
+                # before it (a tag holding the marker, say in an attribute, starts after that ">" and
+                # takes the marker in, as when scanning from the start).
+                marker = MARKERS.search(rendered, position)
+                if marker is None:
+                    break
+                position = max(position, rendered.rfind(">", position, marker.start()) + 1)
+            match = _MARKER_OR_TAG.search(rendered, position)
+            if match is None:
+                break
+            position = match.end()
             token = match.group()
             if token == CLOSE:
                 if open_clozes:
