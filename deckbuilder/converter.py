@@ -33,7 +33,7 @@ class ImageResolver(Treeprocessor):
             img.set("src", self.resolve(img.get("src", "")))
 
 
-class _SkipPlainText(Treeprocessor):
+class _SimpleInline(Treeprocessor):
     """Does the inline pass's work on text it need not see, and marks that text atomic.
 
     Inline processing tries every pattern on every piece of text and is most of the cost of
@@ -178,10 +178,10 @@ def _speed_up(md: markdown.Markdown) -> InlinePatternChooser:
     for name, could_match in _BLOCK_NEEDS.items():
         processor = md.parser.blockprocessors[name]
         processor.test = _pre_tested(processor.test, could_match)
-    skipper = _SkipPlainText(md)
-    md.treeprocessors.register(skipper, "build_deck_plain_text", 25)  # just before "inline" (20)
+    simple = _SimpleInline(md)
+    md.treeprocessors.register(simple, "build_deck_simple_inline", 25)  # just before "inline" (20)
     inline = md.treeprocessors["inline"]
-    inline.run = skipper.skipping_done_work(inline.run)
+    inline.run = simple.skipping_done_work(inline.run)
     return InlinePatternChooser(md)
 
 

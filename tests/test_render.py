@@ -243,11 +243,11 @@ def test_text_whose_only_inline_syntax_is_code_spans_skips_the_inline_pass():
     md, _, _ = converter.markdown_converter()
     md.reset()
     root = md.parser.parseDocument(["A `code` span, ``an`other`` and done.", "", "- `x` item"]).getroot()
-    md.treeprocessors["build_deck_plain_text"].run(root)
+    md.treeprocessors["build_deck_simple_inline"].run(root)
     assert [code.text for code in root.iter("code")] == ["code", "an`other", "x"]
     texts = [text for element in root.iter() if element is not root for text in (element.text, element.tail) if text]
     assert texts and all(isinstance(text, AtomicString) for text in texts)  # nothing left for the inline pass...
-    assert not md.treeprocessors["build_deck_plain_text"].left_for_inline_pass  # ...which is skipped
+    assert not md.treeprocessors["build_deck_simple_inline"].left_for_inline_pass  # ...which is skipped
 
 
 MARKDOWN_BITS = [
