@@ -206,7 +206,7 @@ def report(r: dict, count: int) -> None:
          "≥ 3× faster", r["baseline"] / r["cold"] >= 3),
         ("    cold builds, fastest to slowest", "{:.2f}–{:.2f} s".format(*r["cold_range"]), "", "", ""),
         (f"(c) rebuild after editing one card (median of {r['rebuilds']})", f"{r['rebuild']:.2f} s",
-         f"{r['rebuild'] / r['cold']:.2f} of cold",
+         f"{r['rebuild'] / r['cold']:.3f} of cold",
          "≤ 0.10 of cold", r["rebuild"] / r["cold"] <= 0.10),
         ("(d) bundled deck (20 cards), unchanged", f"{r['bundled']:.3f} s",
          f"{r['bundled'] / r['startup']:.2f}× start-up",
