@@ -71,7 +71,7 @@ def process_job(job: Job) -> Outcome:
     if result is not None:
         return Outcome(key, result, False)
     before = _cache.previous_entry(job.relative) if _cache else None
-    return Outcome(key, process_file(job, data, before[1][7] if before else ()), True)
+    return Outcome(key, process_file(job, data, _code_blocks(before) if before else ()), True)
 
 
 def process_file(job: Job, data: bytes, known_blocks: tuple = ()) -> FileResult:
@@ -180,6 +180,11 @@ def _to_plain(result: FileResult) -> tuple:
     return plain_source, plain_card, problems, tuple(map(str, result.referenced))
 
 
+def _code_blocks(plain: tuple) -> tuple:
+    """The highlighted code blocks (language, code, HTML) of a cache entry made by _to_plain."""
+    return plain[1][7]
+
+
 def _from_plain(plain: tuple, path: Path, library: MediaLibrary) -> FileResult | None:
     """The cached result for the card at ``path``; None when an image it shows has changed since."""
     plain_source, plain_card, problems, referenced = plain
@@ -206,7 +211,7 @@ def _process(todo: list, jobs: int, progress) -> Iterator[Outcome]:
     work = [job for _, job, _ in todo]
     bar = progress(len(work)) if progress and work else None
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        from . import render  # noqa: F401  (import once here; forked workers inherit it)
+        from . import package, render  # noqa: F401  (import once here; forked workers inherit them)
 
         context = multiprocessing.get_context("fork")
         workers = min(jobs, os.cpu_count() or 1)
@@ -232,7 +237,7 @@ def process_batch(batch: list[Job]) -> list[Outcome]:
 
 def _batches(work: list[Job], workers: int) -> list[list[Job]]:
     # Every message between processes costs the main process about a millisecond of CPU that
-    # the workers then lack; batches of up to 64 files make that negligible, and a few
+    # the workers then lack; batches of up to BATCH_SIZE files make that negligible, and a few
     # batches per worker at the least keep the workers evenly loaded to the end.
     size = max(1, min(BATCH_SIZE, len(work) // (workers * 4)))
     return [work[start : start + size] for start in range(0, len(work), size)]
