@@ -54,12 +54,6 @@ class CompressedCollection:
         return len(data) == self.size and zlib.crc32(data) == self.crc
 
 
-def read_collection(package: Path) -> StoredCollection | None:
-    """The collection of a package written by this module; None for any other (or damaged) file."""
-    compressed = read_compressed_collection(package)
-    return compressed and inflate(compressed)
-
-
 def read_compressed_collection(package: Path) -> CompressedCollection | None:
     """The compressed chunks of a package written by this module (not decompressed); None for any other file."""
     try:
