@@ -14,7 +14,7 @@ from .errors import Report
 MAX_CARD_BYTES = 1 << 20
 # libyaml's loader is some thirty times faster than the pure-Python one (see bench/README.md).
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-KNOWN_KEYS = {"id", "tags", "reference"}
+KNOWN_KEYS = {"id", "tags", "reference", "test"}
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TAG_PATTERN = re.compile(r"[^\s\"]+")
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
@@ -155,6 +155,8 @@ def parse_card(path: Path, cards_dir: Path, report: Report, data: bytes | None =
     for tag in tags:
         if not TAG_PATTERN.fullmatch(tag):
             report.error(path, _key_line(lines, "tags"), f"tag '{tag}' must not contain spaces or quotes")
+    if not isinstance(meta.get("test", {}), dict):
+        report.error(path, _key_line(lines, "test"), "'test' must be a mapping (it is for test tools, never shown)")
     for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
         report.warning(
             path, _key_line(lines, key), f"unknown front-matter key '{key}' (known: {', '.join(sorted(KNOWN_KEYS))})"

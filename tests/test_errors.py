@@ -89,7 +89,7 @@ ERRORS = {
 
 WARNINGS = {
     "unknown-key": ({"x.md": "---\nid: x\ncolour: red\n---\n# Q\n\nA\n"}, {},
-                    "x.md:3: warning: unknown front-matter key 'colour' (known: id, reference, tags)"),
+                    "x.md:3: warning: unknown front-matter key 'colour' (known: id, reference, tags, test)"),
     "unknown-language": ({"x.md": bad("x", "```klingon\nx\n```")}, {},
                          "x.md:6: warning: unknown code language 'klingon'; shown as plain text"),
     "unused-media": ({}, {"unused.png": b"png"}, "../media/unused.png:1: warning: media file is not used by any card"),
