@@ -10,8 +10,8 @@ import click
 
 from deckbuilder import __version__
 from deckbuilder.build import BuildOptions, BuildResult, build
-from deckbuilder.config import slugify
 from deckbuilder.errors import BuildError
+from deckbuilder.read.config import slugify
 
 HERE = Path(__file__).resolve().parent
 
@@ -119,8 +119,8 @@ def _progress_bar(total: int):
 def _with_default_output(options: BuildOptions) -> BuildOptions:
     from dataclasses import replace
 
-    from deckbuilder.config import load_config
     from deckbuilder.errors import Report
+    from deckbuilder.read.config import load_config
 
     name = options.deck_name or load_config(options.cards_dir, Report(options.cards_dir)).name
     return replace(options, output=Path(f"{slugify(name)}.apkg"))

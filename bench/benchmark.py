@@ -96,8 +96,8 @@ def genanki_default_size(cards: Path, work: Path, cache: Path) -> int:
     import genanki
 
     from deckbuilder.build import BuildOptions, check, packaged_media
-    from deckbuilder.notetypes import NOTE_TYPES, card_css
-    from deckbuilder.package import make_notes
+    from deckbuilder.package.notes import make_notes
+    from deckbuilder.package.notetypes import NOTE_TYPES, card_css
 
     config, rendered, _ = check(BuildOptions(cards, ROOT / "media", cache_dir=cache))
     models = {t.model_id: t.to_genanki(card_css()) for t in NOTE_TYPES}

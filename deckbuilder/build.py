@@ -10,13 +10,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import RenderCache, default_cache_dir, folder_key
-from .changes import ChangeReport, compare
-from .config import DeckConfig, load_config
 from .errors import BuildError, Problem, Report
-from .media import MediaFile, MediaLibrary
-from .pipeline import FileResult, process_all
-from .sources import find_card_files, unique_ids
+from .package.changes import ChangeReport, compare
+from .read.cards import unique_ids
+from .read.config import DeckConfig, load_config
+from .read.files import find_card_files
+from .render.cache import RenderCache, default_cache_dir, folder_key
+from .render.media import MediaFile, MediaLibrary
+from .render.workers import FileResult, process_all
 
 
 @dataclass(frozen=True)
@@ -121,9 +122,10 @@ def _build(options: BuildOptions, progress: Callable | None) -> BuildResult:
     warnings = report.sorted()
     if options.check_only or options.output is None:
         return BuildResult(config, None, warnings, rendered)
-    from .collection_copy import CollectionCopy
-    from .package import make_notes, write_package
-    from .previous import read_previous
+    from .package.collection_copy import CollectionCopy
+    from .package.notes import make_notes
+    from .package.previous import read_previous
+    from .package.write import write_package
 
     deck_name = options.deck_name or config.name
     notes = make_notes(rendered, config, deck_name)

@@ -1,6 +1,6 @@
 """A self-contained HTML page showing every card's front and back, as Anki renders them.
 
-The page uses the note types' own templates and CSS (notetypes.py) with a small renderer
+The page uses the note types' own templates and CSS (package/notetypes.py) with a small renderer
 for the parts of Anki's template language they use: {{Field}}, {{#Field}}...{{/Field}},
 {{^Field}}...{{/Field}}, {{FrontSide}} and {{cloze:Field}}, whose output is the same span
 markup Anki's cloze filter produces (tests/test_preview.py compares the two). Images are
@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .media import MediaLibrary, packaged_name
-from .notetypes import CLOZE_BACK, CLOZE_FRONT, QA_BACK, QA_FRONT, card_css
-from .rendered import RenderedCard
+from .package.notetypes import CLOZE_BACK, CLOZE_FRONT, QA_BACK, QA_FRONT, card_css
+from .render.media import MediaLibrary, packaged_name
+from .render.rendered import RenderedCard
 
 # --- Anki's template language (the parts our note types use) --------------------------------
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-from deckbuilder import collection as collection_db
 from deckbuilder.build import BuildOptions, BuildResult, build
-from deckbuilder.cache import default_cache_dir
+from deckbuilder.package import collection as collection_db
+from deckbuilder.render.cache import default_cache_dir
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import zipfile
 
-from deckbuilder import archive
+from deckbuilder.fast import zip as archive
 
 
 def collection_bytes(size: int, seed: int = 1) -> bytes:

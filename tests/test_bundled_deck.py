@@ -11,9 +11,9 @@ import pytest
 from conftest import cards_of, import_package
 
 from deckbuilder.build import BuildOptions, build
-from deckbuilder.cloze import strip_clozes
 from deckbuilder.errors import Report
-from deckbuilder.sources import load_cards
+from deckbuilder.read.cards import load_cards
+from deckbuilder.render.cloze import strip_clozes
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = {"Foundational": 5, "Intermediate": 5, "Advanced": 5, "Scenario": 5}

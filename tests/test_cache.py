@@ -9,7 +9,9 @@ import zipfile
 import pytest
 from conftest import SVG, card
 
-from deckbuilder import cache, notetypes, pipeline
+from deckbuilder.package import notetypes
+from deckbuilder.render import cache
+from deckbuilder.render import workers as pipeline
 
 MANY = {
     f"s{i % 3}/c{i:03d}.md": card(f"c{i}", f"Question {i}?", f"Answer {{{{c1::{i}}}}}.\n\n```python\nx = {i}\n```")
@@ -194,7 +196,7 @@ def test_a_log_cut_short_keeps_its_complete_batches(project, render_cache, spy):
 
 
 def test_a_prose_edit_reuses_the_cards_highlighted_code_and_a_code_edit_does_not(project, monkeypatch):
-    from deckbuilder import render
+    from deckbuilder.render import card as render
 
     body = "Prose {{c1::one}}.\n\n```python\nmodel.fit(x, {{c2::epochs=3}})\n```\n\n```\nplain text\n```"
     project.write({"a.md": card("a", "Q?", body)})
@@ -216,8 +218,8 @@ def test_a_prose_edit_reuses_the_cards_highlighted_code_and_a_code_edit_does_not
 
 
 def test_cached_cards_get_new_guids_when_the_decks_namespace_changes(project, spy):
-    from deckbuilder.config import note_guids
-    from deckbuilder.package import make_notes
+    from deckbuilder.package.notes import make_notes
+    from deckbuilder.read.config import note_guids
 
     deck = "name: N\nid: 1500000009\nnamespace: {}\ntag: n\n"
     project.write({"deck.yaml": deck.format("00000000-0000-4000-8000-000000000001"), **IMAGE_CARD}, {"d.svg": SVG})
@@ -231,8 +233,8 @@ def test_cached_cards_get_new_guids_when_the_decks_namespace_changes(project, sp
 
 
 def test_cached_cards_get_new_digests_when_the_decks_tag_changes(project, spy):
-    from deckbuilder.package import card_tags, cloze_fields, make_notes, qa_fields
-    from deckbuilder.previous import note_digest
+    from deckbuilder.package.notes import card_tags, cloze_fields, make_notes, qa_fields
+    from deckbuilder.package.previous import note_digest
 
     deck = "name: N\nid: 1500000009\nnamespace: 00000000-0000-4000-8000-000000000001\ntag: {}\n"
     project.write({"deck.yaml": deck.format("first"), "a.md": card("a", "Q?", "A {{c1::term}}.")})

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deckbuilder.cloze import _MARKER_OR_TAG, _VOID_TAGS, CLOSE, OPEN_BASE, Cloze, ClozeTable
+from deckbuilder.render.cloze import _MARKER_OR_TAG, _VOID_TAGS, CLOSE, OPEN_BASE, Cloze, ClozeTable
 
 OPENS = [chr(OPEN_BASE + index) for index in range(4)]
 HTML_BITS = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import card, record_patches
 
-from deckbuilder import collection as collection_db
+from deckbuilder.package import collection as collection_db
 
 DECK = "name: Patch\nid: 1500000003\nnamespace: 5f0c1d2e-0000-4000-8000-000000000003\ntag: patch\n"
 BEFORE = {

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from conftest import card
 
-from deckbuilder import collection as collection_db
+from deckbuilder.package import collection as collection_db
 
 CARDS = {f"c{i}.md": card(f"c{i}", f"Question {i}?", f"Answer {{{{c1::{i}}}}}. " * 50) for i in range(8)}
 

@@ -12,7 +12,7 @@ from pygments.lexer import RegexLexer, bygroups, default
 from pygments.lexers import get_lexer_by_name
 from pygments.token import Keyword, Name, Number, Operator, Punctuation, String, Text
 
-from deckbuilder.combined_lexer import TESTED, accelerate, join_states
+from deckbuilder.fast.lexer import TESTED, accelerate, join_states
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}")

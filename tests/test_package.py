@@ -6,7 +6,7 @@ import zipfile
 
 from conftest import card, cards_of, import_package
 
-from deckbuilder.notetypes import CLOZE_MODEL_ID, QA_MODEL_ID
+from deckbuilder.package.notetypes import CLOZE_MODEL_ID, QA_MODEL_ID
 
 DECK_YAML = """\
 name: Test Deck
@@ -70,7 +70,7 @@ def test_note_types_are_ours_with_fixed_ids_and_all_fields(project, collection):
 
 
 def test_guids_depend_on_namespace_and_id_not_text(project, tmp_path):
-    from deckbuilder.previous import read_previous
+    from deckbuilder.package.previous import read_previous
 
     project.write(FILES).build()
     before = {n.card_id: n.guid for n in read_previous(project.output).notes.values()}
@@ -83,7 +83,7 @@ def test_guids_depend_on_namespace_and_id_not_text(project, tmp_path):
 
 
 def test_renaming_the_deck_keeps_note_identity(project):
-    from deckbuilder.previous import read_previous
+    from deckbuilder.package.previous import read_previous
 
     project.write(FILES).build()
     before = set(read_previous(project.output).notes)
@@ -110,7 +110,7 @@ def test_package_is_a_compressed_zip_with_flat_media_names(project):
 def test_our_guids_are_genankis():
     import genanki
 
-    from deckbuilder.config import guid_for
+    from deckbuilder.read.config import guid_for
 
     examples = [("ns", "card", "qa"), ("201f40e8", "sparse-vs-categorical-crossentropy", "cloze"), ("é", "ü", "")]
     examples += [("ns", f"card-{i}", "qa") for i in range(5000)]  # GUIDs of every length, some with an "a" digit

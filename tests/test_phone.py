@@ -24,8 +24,8 @@ from conftest import card, cards_of, import_package
 from pygments.token import STANDARD_TYPES
 
 from deckbuilder.build import BuildOptions, build
-from deckbuilder.code_theme import LIGHT_BACKGROUND, NIGHT_BACKGROUND
-from deckbuilder.notetypes import CLOZE_MODEL_ID, card_css
+from deckbuilder.package.notetypes import CLOZE_MODEL_ID, card_css
+from deckbuilder.render.code_theme import LIGHT_BACKGROUND, NIGHT_BACKGROUND
 
 MODES = {"light": False, "night": True}
 SHOTS = ARTIFACTS / "phone"

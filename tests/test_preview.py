@@ -11,7 +11,7 @@ from conftest import cards_of, import_package
 
 from build_deck import main
 from deckbuilder.build import BuildOptions, build
-from deckbuilder.notetypes import CLOZE_MODEL_ID
+from deckbuilder.package.notetypes import CLOZE_MODEL_ID
 from deckbuilder.preview import preview_cards, reveal_clozes, write_preview
 
 _STYLE = re.compile(r"^<style>.*?</style>", re.DOTALL)

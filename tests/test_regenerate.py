@@ -6,8 +6,9 @@ import pytest
 from anki.scheduler_pb2 import CardAnswer
 from conftest import blank, card, cards_of, import_package, record_patches, visible_text
 
-from deckbuilder import notetypes, package
-from deckbuilder.notetypes import CLOZE_MODEL_ID, QA_MODEL_ID
+from deckbuilder.package import notes, notetypes
+from deckbuilder.package import write as package
+from deckbuilder.package.notetypes import CLOZE_MODEL_ID, QA_MODEL_ID
 
 DECK = "name: Regen\nid: 1500000002\nnamespace: 5f0c1d2e-0000-4000-8000-000000000002\ntag: regen\n"
 V1 = {
@@ -200,7 +201,7 @@ def test_renaming_a_field_or_template_does_not_fork_the_note_type(project, colle
     templates = ({**qa.templates[0], "name": "Recall", "afmt": qa.templates[0]["afmt"].replace("Reference", "Source")},)
     renamed = dataclasses.replace(qa, fields=fields, templates=templates)
     monkeypatch.setattr(notetypes, "NOTE_TYPES", (renamed, notetypes.CLOZE))
-    monkeypatch.setattr(package, "QA", renamed)
+    monkeypatch.setattr(notes, "QA", renamed)
     project.build()
     log = import_package(collection, project.output)
     assert not log.conflicting

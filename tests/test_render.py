@@ -11,7 +11,7 @@ from conftest import SVG, blank, card, cards_of, import_package, visible_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deckbuilder import converter
+from deckbuilder.render import markdown as converter
 
 ROOT = Path(__file__).resolve().parent.parent
 _PLAIN_MARKDOWN = converter.new_markdown()  # Python-Markdown as it is, set up as this tool renders
@@ -152,7 +152,7 @@ def test_first_double_colon_in_a_cloze_starts_its_hint_as_in_anki(project, colle
 
 
 def test_plain_questions_skip_markdown_but_render_exactly_as_markdown_would():
-    from deckbuilder import render
+    from deckbuilder.render import card as render
 
     md, _, _ = converter.markdown_converter()
     md.treeprocessors["inline"].inlinePatterns = md.inlinePatterns  # every pattern, as Markdown has them
@@ -208,11 +208,12 @@ TRICKY_MARKDOWN = [  # one feature each, so that no other character lets a neede
 
 def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monkeypatch):
     """Every bundled card and a set of tricky Markdown render the same with Python-Markdown as
-    it is, without the work this tool leaves out or does its own way (converter._speed_up)."""
-    from deckbuilder import render
+    it is, without the work this tool leaves out or does its own way (fast.markdown.speed_up)."""
     from deckbuilder.errors import Report
-    from deckbuilder.media import MediaLibrary
-    from deckbuilder.sources import find_card_files, parse_card
+    from deckbuilder.read.cards import parse_card
+    from deckbuilder.read.files import find_card_files
+    from deckbuilder.render import card as render
+    from deckbuilder.render.media import MediaLibrary
 
     (tmp_path / "media").mkdir()
     (tmp_path / "media" / "d.svg").write_bytes(SVG)
@@ -270,7 +271,7 @@ def test_any_markdown_renders_the_same_without_the_speed_ups(bits):
 
 
 def test_uncoloured_code_tokens_get_no_span_and_coloured_ones_do():
-    from deckbuilder.highlight import highlight
+    from deckbuilder.render.highlight import highlight
 
     code = highlight("x = keras.Input(shape=(3,))  # note\n", "python")
     assert '<span class="n">' not in code and "x " in code

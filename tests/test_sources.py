@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deckbuilder.errors import Report
-from deckbuilder.sources import SAFE_LOADER, find_card_files, load_cards, section_name, simple_front_matter
+from deckbuilder.read.cards import SAFE_LOADER, load_cards, section_name, simple_front_matter
+from deckbuilder.read.files import find_card_files
 
 TEXT = """---
 id: my-card

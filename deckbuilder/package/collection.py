@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from . import notetypes
 
 if TYPE_CHECKING:
-    from .package import PackagedNote
+    from .notes import PackagedNote
     from .previous import PreviousBuild
 
 _INSERT_NOTE = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import DeckConfig
+from ..read.config import DeckConfig
 from .previous import PreviousBuild
 
 

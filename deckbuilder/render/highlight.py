@@ -15,9 +15,9 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES, Token
 from pygments.util import ClassNotFound
 
+from ..fast.lexer import accelerate
 from .cloze import MARKERS
 from .code_theme import CODE_CLASS, LightCodeStyle, NightCodeStyle
-from .combined_lexer import accelerate
 
 
 @cache

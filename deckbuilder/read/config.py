@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import Report
+from ..errors import Report
 
 CONFIG_NAME = "deck.yaml"
 KNOWN_KEYS = {"name", "description", "id", "namespace", "tag"}

@@ -1,36 +1,22 @@
-"""The Python-Markdown converter cards are rendered with, and the work it leaves out.
+"""Python-Markdown, with the work left out that cannot change its HTML.
 
-new_markdown sets up what decides the HTML (extensions, image resolution, literal ``__dunder__``
-names); _speed_up adds what only saves time: tests render with and without it and compare.
+Inline processing tries every pattern on every piece of text, and block processors test
+every block with regular expressions: most of a conversion's time for cards of short
+sentences. What is here skips only what could never match; tests render with and without
+it and compare (tests/test_render.py).
 """
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 import markdown
-from markdown.extensions.sane_lists import SaneListExtension
-from markdown.extensions.tables import TableExtension
-from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
 # Text without a character that starts an inline pattern (code, escape, link, image, autolink,
 # HTML, entity, emphasis) and without a hard line break (two spaces before a newline).
 _PLAIN_TEXT = re.compile(r"(?:[^`\\\[!<&*_ ]| (?! +\n))*", re.DOTALL)
-
-
-class ImageResolver(Treeprocessor):
-    """Points ``<img src>`` at the packaged media name (the mkdocs way: on the element tree)."""
-
-    def __init__(self, md: markdown.Markdown):
-        super().__init__(md)
-        self.resolve = None
-
-    def run(self, root):
-        for img in root.iter("img"):
-            img.set("src", self.resolve(img.get("src", "")))
 
 
 class _SimpleInline(Treeprocessor):
@@ -96,13 +82,6 @@ class _SimpleInline(Treeprocessor):
         return (AtomicString(pieces[0]) if pieces[0] else None), codes
 
 
-class _LiteralDunder(InlineProcessor):
-    """``__init__`` is a Python name, not bold "init": in a deck about code, keep it literal."""
-
-    def handleMatch(self, m, data):
-        return AtomicString(m.group(0)), m.start(0), m.end(0)
-
-
 # What each of Python-Markdown's inline patterns needs: one of these characters ("break": a hard line break).
 _PATTERN_NEEDS = {
     "backtick": "`", "escape": "\\", "reference": "[", "link": "[", "image_link": "[", "image_reference": "[",
@@ -160,20 +139,7 @@ def _pre_tested(test, could_match):
     return quick_test
 
 
-def new_markdown() -> tuple[markdown.Markdown, ImageResolver]:
-    """Python-Markdown as this tool renders with it: what decides the HTML."""
-    md = markdown.Markdown(
-        # Instances, not names: loading extensions by name scans every installed package's entry points.
-        extensions=[TableExtension(use_align_attribute=True), SaneListExtension()],
-    )
-    resolver = ImageResolver(md)
-    md.treeprocessors.register(resolver, "build_deck_images", 0)
-    # Above Python-Markdown's strong/em patterns (priority 50 for underscores).
-    md.inlinePatterns.register(_LiteralDunder(r"(?<!\w)__[A-Za-z0-9]\w*?[A-Za-z0-9]__(?!\w)", md), "dunder", 65)
-    return md, resolver
-
-
-def _speed_up(md: markdown.Markdown) -> InlinePatternChooser:
+def speed_up(md: markdown.Markdown) -> InlinePatternChooser:
     """Leave out work that cannot change the HTML (tests render with and without this)."""
     for name, could_match in _BLOCK_NEEDS.items():
         processor = md.parser.blockprocessors[name]
@@ -183,10 +149,3 @@ def _speed_up(md: markdown.Markdown) -> InlinePatternChooser:
     inline = md.treeprocessors["inline"]
     inline.run = simple.skipping_done_work(inline.run)
     return InlinePatternChooser(md)
-
-
-@lru_cache(maxsize=1)
-def markdown_converter() -> tuple[markdown.Markdown, ImageResolver, InlinePatternChooser]:
-    """The converter cards are rendered with (one per process), its image resolver and pattern chooser."""
-    md, resolver = new_markdown()
-    return md, resolver, _speed_up(md)

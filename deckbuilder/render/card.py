@@ -5,14 +5,14 @@ from __future__ import annotations
 import html
 import re
 
+from ..errors import Report
+from ..read.cards import SourceCard
 from .cloze import ClozeProblem, ClozeTable, mark_clozes
-from .converter import markdown_converter
-from .errors import Report
 from .highlight import find_lexer, highlight
+from .markdown import markdown_converter
 from .media import MediaError, MediaLibrary
 from .rendered import ImageUse, RenderedCard
 from .sanitize import find_unsafe_html, find_unsafe_links, sanitize
-from .sources import SourceCard
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)[^\n`]*$")
 # Placeholders are private-use characters, which Markdown copies through untouched.

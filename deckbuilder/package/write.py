@@ -7,36 +7,17 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ..read.config import DeckConfig, stable_id
+from ..render.media import MediaFile
 from . import notetypes
-from .config import DeckConfig, note_guids, slugify, stable_id
-from .media import MediaFile
-from .notetypes import CLOZE, QA, NoteType
-from .previous import MANIFEST, Manifest, PreviousBuild, make_manifest, note_digest
+from .notes import PackagedNote, model_time, note_times
+from .previous import MANIFEST, Manifest, PreviousBuild, make_manifest
 
 if TYPE_CHECKING:
-    from .archive import StoredCollection
+    from ..fast.zip import StoredCollection
     from .collection_copy import CollectionCopy
-    from .rendered import RenderedCard
-    from .sources import SourceCard
-
-
-class PackagedNote(NamedTuple):
-    """A note as it goes into the package: identity, content, deck, order and card ordinals.
-
-    A tuple rather than a frozen dataclass: a large deck makes tens of thousands per build.
-    """
-
-    card_id: str
-    note_type: NoteType
-    guid: str
-    fields: tuple[str, ...]
-    tags: tuple[str, ...]
-    deck_name: str
-    due: int
-    ords: tuple[int, ...]  # one card per template ordinal (cloze number - 1)
-    digest: str  # note_digest: compared with the previous build's to find changed notes
 
 
 @dataclass(frozen=True)
@@ -45,79 +26,6 @@ class PackageSummary:
     cards: int
     media: int
     written: bool  # False when the output was already up to date
-
-
-def card_tags(tag: str, source: SourceCard) -> tuple[str, ...]:
-    """The deck tag, the section as a hierarchical tag, then the card's own tags."""
-    tags = [tag]
-    path = tag
-    for section in source.sections:
-        path = f"{path}::{slugify(section)}"
-        tags.append(path)
-    return tuple(tags + [t for t in source.tags if t not in tags])
-
-
-def qa_fields(card: RenderedCard) -> tuple[str, ...]:
-    return card.question, card.answer, card.reference, card.section, card.source.id
-
-
-def cloze_fields(card: RenderedCard) -> tuple[str, ...]:
-    return card.cloze_text, card.question, card.reference, card.section, card.source.id
-
-
-def note_digests(tag: str, card: RenderedCard) -> tuple[str, str, str]:
-    """(the deck tag, the question/answer note's digest, the cloze note's or "").
-
-    Worked out with each card (in worker processes, and cached), for the deck tag it names:
-    hashing every note's fields is a tenth of a second on each rebuild of a large deck.
-    """
-    tags = card_tags(tag, card.source)
-    cloze = note_digest(cloze_fields(card), tags) if card.cloze_numbers else ""
-    return tag, note_digest(qa_fields(card), tags), cloze
-
-
-def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) -> list[PackagedNote]:
-    """Two notes per card (question/answer, and cloze when it has clozes), in source order."""
-    notes = []
-    for due, card in enumerate(cards):
-        source = card.source
-        deck = "::".join((deck_name, *source.sections))
-        tags = card_tags(config.tag, source)
-        # Usually worked out (and cached) with the card, for the namespace and tag they name.
-        guids = card.guids if card.guids[:1] == (config.namespace,) else note_guids(config.namespace, source.id)
-        digests = card.digests if card.digests[:1] == (config.tag,) else note_digests(config.tag, card)
-        _, qa_guid, cloze_guid = guids
-        _, qa_digest, cloze_digest = digests
-        notes.append(PackagedNote(source.id, QA, qa_guid, qa_fields(card), tags, deck, due, (0,), qa_digest))
-        if card.cloze_numbers:
-            # Anki's rule, computed here: one card per cloze number (genanki misses nested ones).
-            ords = tuple(number - 1 for number in card.cloze_numbers)
-            notes.append(PackagedNote(source.id, CLOZE, cloze_guid, cloze_fields(card), tags, deck, due, ords,
-                                      cloze_digest))  # fmt: skip
-    return notes
-
-
-def note_times(notes: list[PackagedNote], previous: PreviousBuild, now: int) -> dict[str, int]:
-    """Keep an unchanged note's time, so Anki leaves it (and the user's edits) alone;
-    give a changed one a strictly newer time, so Anki's "update if newer" takes it."""
-    times = {}
-    for packaged in notes:
-        before = previous.notes.get(packaged.guid)
-        times[packaged.guid] = _time(before and (before.mod, before.digest), packaged.digest, now)
-    return times
-
-
-def model_time(note_type: NoteType, css: str, previous: PreviousBuild, now: int) -> int:
-    """Like note_times, for a note type: a changed CSS or template must be newer to be taken."""
-    return _time(previous.models.get(note_type.model_id), note_type.digest(css), now)
-
-
-def _time(before: tuple[int, str] | None, digest: str, now: int) -> int:
-    """``now`` for something new, its old time if its digest is unchanged, else a time newer than both."""
-    if before is None:
-        return now
-    mod, old_digest = before
-    return mod if old_digest == digest else max(now, mod + 1)
 
 
 def write_package(
@@ -176,7 +84,7 @@ def write_package(
 
 def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: str, decks: dict, media) -> Manifest:
     """Everything the package is made from, in short: equal manifests mean equal packages."""
-    from .cache import namespace
+    from ..render.cache import namespace
 
     columns = {
         "guid": [p.guid for p in notes],
@@ -199,7 +107,7 @@ def _patched(
     """The previous package's collection with ``patch`` (previous, decks, notes, times, stamp) applied:
     in the cached copy of it when there is one, else in memory. Returns the patched collection
     (None if it could not be patched), the previous one, and the patched copy's file."""
-    from .archive import StoredCollection, inflate, read_compressed_collection
+    from ..fast.zip import StoredCollection, inflate, read_compressed_collection
     from .collection import patch_collection, patch_collection_file
 
     package = read_compressed_collection(output)
@@ -222,7 +130,7 @@ def _patched(
 
 def _write_zip(path: Path, collection: bytes, stored, media: list[MediaFile], manifest: bytes) -> tuple[bytes, ...]:
     """Write the package; returns the collection's compressed chunks."""
-    from .archive import collection_entries, entry, write_zip
+    from ..fast.zip import collection_entries, entry, write_zip
 
     entries = collection_entries(collection, stored)
     entries.append(entry("media", json.dumps({str(i): m.name for i, m in enumerate(media)}).encode()))

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from ..errors import Problem, Report
+from ..read.cards import SourceCard, parse_card
+from ..read.config import DeckConfig, note_guids
+from ..read.files import read_bytes
 from .cache import RenderCache
-from .config import DeckConfig, note_guids
-from .errors import Problem, Report
 from .media import MediaError, MediaLibrary
 from .rendered import ImageUse, RenderedCard
-from .sources import SourceCard, parse_card, read_bytes
 
 # Below this many cards to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 64
@@ -76,8 +77,8 @@ def process_job(job: Job) -> Outcome:
 
 def process_file(job: Job, data: bytes, known_blocks: tuple = ()) -> FileResult:
     """Parse and render one card file (reusing ``known_blocks``, see render_card)."""
-    from .package import note_digests
-    from .render import render_card  # imported only when something must be rendered
+    from ..package.notes import note_digests
+    from .card import render_card  # imported only when something must be rendered
 
     report = Report(job.cards_dir)
     library = _library(job.media_dir)
@@ -211,7 +212,8 @@ def _process(todo: list, jobs: int, progress) -> Iterator[Outcome]:
     work = [job for _, job, _ in todo]
     bar = progress(len(work)) if progress and work else None
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        from . import package, render  # noqa: F401  (import once here; forked workers inherit them)
+        from ..package import notes  # noqa: F401  (import once here; forked workers inherit them)
+        from . import card  # noqa: F401
 
         context = multiprocessing.get_context("fork")
         workers = min(jobs, os.cpu_count() or 1)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
-from .sources import SourceCard
+from ..read.cards import SourceCard
 
 
 class ImageUse(NamedTuple):
@@ -30,8 +30,8 @@ class RenderedCard(NamedTuple):
     section: str
     images: tuple[ImageUse, ...]
     code_blocks: tuple[tuple[str, str, str], ...] = ()  # (language, code, HTML): reused when unchanged
-    guids: tuple[str, str, str] | tuple[()] = ()  # config.note_guids, worked out with the card
-    digests: tuple[str, str, str] | tuple[()] = ()  # package.note_digests, likewise
+    guids: tuple[str, str, str] | tuple[()] = ()  # read.config.note_guids, worked out with the card
+    digests: tuple[str, str, str] | tuple[()] = ()  # package.notes.note_digests, likewise
 
     @property
     def media(self) -> tuple[str, ...]:

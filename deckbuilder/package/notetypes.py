@@ -15,7 +15,7 @@ from importlib import resources
 
 from pygments.style import Style
 
-from .code_theme import CODE_CLASS, LIGHT_BACKGROUND, NIGHT_BACKGROUND, LightCodeStyle, NightCodeStyle
+from ..render.code_theme import CODE_CLASS, LIGHT_BACKGROUND, NIGHT_BACKGROUND, LightCodeStyle, NightCodeStyle
 
 QA_MODEL_ID = 1_734_209_113
 CLOZE_MODEL_ID = 1_734_209_114
@@ -39,7 +39,7 @@ def _fields(names: tuple[str, ...], first_id: int) -> list[dict]:
 def code_css() -> str:
     """Code colours: the light theme, then the night theme scoped to Anki's night-mode class.
 
-    Both come from deckbuilder/code_theme.py, which gives every token class a colour
+    Both come from deckbuilder/render/code_theme.py, which gives every token class a colour
     meeting WCAG AA on its block's background in both modes.
     """
     light = f"pre.{CODE_CLASS} {{ background-color: {LIGHT_BACKGROUND}; }}\n"

@@ -3,7 +3,7 @@
 Entries are keyed by the card file's bytes, its path, the media folder and a namespace
 made of this tool's own source code and the versions of the libraries that shape the
 HTML, so any change to those starts afresh. Images are checked on every hit (see
-pipeline._from_plain). Beside the entries, the cache remembers each file's size, times
+workers._from_plain). Beside the entries, the cache remembers each file's size, times
 and inode with its key, so a rebuild reads only the files that were touched (the way
 make and git tell changed files).
 
@@ -49,8 +49,9 @@ def namespace() -> str:
         origin = spec.origin if spec and spec.origin else ""
         stamp = os.stat(origin).st_mtime_ns if origin else 0
         digest.update(f"{name}={origin}@{stamp};".encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")) + sorted(Path(__file__).parent.glob("*.css")):
-        digest.update(source.read_bytes())
+    package = Path(__file__).resolve().parent.parent
+    for source in sorted([*package.rglob("*.py"), *package.rglob("*.css")]):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 
 

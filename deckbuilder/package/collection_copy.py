@@ -19,7 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .archive import CompressedCollection
+from ..fast.zip import CompressedCollection
 
 
 class CollectionCopy:

@@ -73,7 +73,7 @@ def make_manifest(notes: dict[str, list], models: dict[int, tuple[int, str]], ex
 def manifest_frame(content: dict) -> str:
     """What a package was made with apart from its notes: format, tool version, note types and decks.
 
-    Two packages with the same frame differ only in their notes and cards (see collection.py).
+    Two packages with the same frame differ only in their notes and cards (see package/collection.py).
     """
     return json.dumps([content.get(key) for key in ("version", "tool", "models", "decks")], separators=(",", ":"))
 
