@@ -31,6 +31,7 @@ class BuildOptions:
     check_only: bool = False
     strict: bool = False
     jobs: int = os.cpu_count() or 1
+    start_method: str | None = None  # of worker processes; None: the platform's default (see multiprocessing)
     cache_dir: Path | None = field(default_factory=default_cache_dir)  # None: no cache
 
 
@@ -61,7 +62,9 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
     config = load_config(options.cards_dir, report)
     cache = RenderCache(options.cache_dir, options.cards_dir, options.media_dir) if options.cache_dir else None
     paths = find_card_files(options.cards_dir)
-    results = process_all(paths, options.cards_dir, options.media_dir, config, cache, options.jobs, progress)
+    results = process_all(
+        paths, options.cards_dir, options.media_dir, config, cache, options.jobs, progress, options.start_method
+    )
     for result in results:
         report.problems.extend(result.problems)
     sources = unique_ids([r.source for r in results if r.source is not None], report)

@@ -45,6 +45,21 @@ def test_cached_and_parallel_builds_are_byte_identical_to_a_serial_uncached_buil
         assert (tmp_path / f"{name}.apkg").read_bytes() == serial, name
 
 
+@pytest.mark.parametrize("start_method", ["spawn", "forkserver"])
+def test_workers_started_as_on_windows_and_macos_give_the_same_package(project, tmp_path, start_method):
+    """Windows has no fork and macOS starts workers with spawn: the cold build, and a warm rebuild whose
+    touched cards are rendered in workers that must see the cache, are byte-identical to fork's."""
+    project.write(MANY)
+    for method in ("fork", start_method):
+        cache_dir = tmp_path / f"cache-{method}"
+        project.build(output=tmp_path / f"{method}.apkg", jobs=2, cache_dir=cache_dir, start_method=method)
+        for path in project.cards.rglob("*.md"):
+            os.utime(path)  # touched: read again, in the workers, which find them in the cache
+        project.build(output=tmp_path / f"{method}-warm.apkg", jobs=2, cache_dir=cache_dir, start_method=method)
+    assert (tmp_path / f"{start_method}.apkg").read_bytes() == (tmp_path / "fork.apkg").read_bytes()
+    assert (tmp_path / f"{start_method}-warm.apkg").read_bytes() == (tmp_path / "fork.apkg").read_bytes()
+
+
 def test_rebuilds_patching_a_previous_package_are_byte_identical_cached_or_not(project, tmp_path):
     project.write(MANY)
     project.build(output=tmp_path / "previous.apkg", jobs=2, cache_dir=tmp_path / "cache")

@@ -56,7 +56,21 @@ class Outcome(NamedTuple):
     rendered: bool  # False when the result came from the cache
 
 
-def process_job(job: Job) -> Outcome:
+class WorkerState:
+    """What a process rendering cards holds for one build: the render cache as it was when the
+    build started, and one media library per folder (so each media file is read and hashed once)."""
+
+    def __init__(self, cache: RenderCache | None):
+        self.cache = cache
+        self.libraries: dict[Path, MediaLibrary] = {}
+
+    def library(self, media_dir: Path) -> MediaLibrary:
+        if media_dir not in self.libraries:
+            self.libraries[media_dir] = MediaLibrary(media_dir)
+        return self.libraries[media_dir]
+
+
+def process_job(job: Job, state: WorkerState) -> Outcome:
     """Read one card file, then take its result from the cache or parse and render it.
 
     Run in worker processes for many files, so that reading and hashing are spread across
@@ -66,22 +80,23 @@ def process_job(job: Job) -> Outcome:
     data = read_bytes(job.path, report)
     if data is None:
         return Outcome(None, FileResult(None, None, tuple(report.problems), ()), True)
-    key = _cache.key(job.relative, data) if _cache else None
-    cached = _cache.entries.get(key) if _cache else None  # marked as used by the main process
-    result = _from_plain(cached, job.path, _library(job.media_dir)) if cached else None
+    cache = state.cache
+    key = cache.key(job.relative, data) if cache else None
+    cached = cache.entries.get(key) if cache else None  # marked as used by the main process
+    result = _from_plain(cached, job.path, state.library(job.media_dir)) if cached else None
     if result is not None:
         return Outcome(key, result, False)
-    before = _cache.previous_entry(job.relative) if _cache else None
-    return Outcome(key, process_file(job, data, _code_blocks(before) if before else ()), True)
+    before = cache.previous_entry(job.relative) if cache else None
+    known_blocks = _code_blocks(before) if before else ()
+    return Outcome(key, process_file(job, data, state.library(job.media_dir), known_blocks), True)
 
 
-def process_file(job: Job, data: bytes, known_blocks: tuple = ()) -> FileResult:
+def process_file(job: Job, data: bytes, library: MediaLibrary, known_blocks: tuple = ()) -> FileResult:
     """Parse and render one card file (reusing ``known_blocks``, see render_card)."""
     from ..package.notes import note_digests
     from .card import render_card  # imported only when something must be rendered
 
     report = Report(job.cards_dir)
-    library = _library(job.media_dir)
     library.referenced = set()
     source = parse_card(job.path, job.cards_dir, report, data)
     rendered = render_card(source, library, report, known_blocks) if source is not None else None
@@ -96,19 +111,6 @@ def process_file(job: Job, data: bytes, known_blocks: tuple = ()) -> FileResult:
     return FileResult(source, rendered, tuple(report.problems), tuple(sorted(library.referenced)))
 
 
-# For the duration of a build (worker processes inherit them when forked): one media
-# library per folder, and the render cache.
-_libraries: dict[Path, MediaLibrary] = {}
-_cache: RenderCache | None = None
-
-
-def _library(media_dir: Path) -> MediaLibrary:
-    # One per process and folder, so each media file is read and hashed once.
-    if media_dir not in _libraries:
-        _libraries[media_dir] = MediaLibrary(media_dir)
-    return _libraries[media_dir]
-
-
 def process_all(
     paths: list[Path],
     cards_dir: Path,
@@ -117,26 +119,24 @@ def process_all(
     cache: RenderCache | None,
     jobs: int,
     progress: Callable[[int], object] | None = None,
+    start_method: str | None = None,
 ) -> list[FileResult]:
     """Results for every file, in order: cached where still valid, the rest rendered (in parallel if many).
     A file's problems (including one that cannot be read) are in its result.
 
     ``config``: the deck's settings; the notes' GUIDs and digests, worked out with each card, depend
-    on its GUID namespace and tag.
+    on its GUID namespace and tag. ``start_method``: how worker processes are started (None: the
+    platform's default, e.g. fork on Linux, spawn on Windows and macOS).
     """
-    global _cache
-    _libraries.clear()  # media files may have changed since the last build in this process
-    _cache = cache
-    try:
-        return _process_all(paths, cards_dir, media_dir, config, cache, jobs, progress)
-    finally:
-        _cache = None
+    state = WorkerState(cache)  # media files may have changed since the last build in this process
+    return _process_all(paths, cards_dir, media_dir, config, state, jobs, progress, start_method)
 
 
-def _process_all(paths, cards_dir: Path, media_dir: Path, config: DeckConfig, cache, jobs: int, progress) -> list:
+def _process_all(paths, cards_dir: Path, media_dir: Path, config: DeckConfig, state: WorkerState, jobs: int,
+                 progress, start_method: str | None) -> list:  # fmt: skip
     results: dict[int, FileResult] = {}
     todo: list[tuple[int, Job, os.stat_result | None]] = []
-    library = _library(media_dir)
+    cache, library = state.cache, state.library(media_dir)
     # Paths come from find_card_files, so each is str(cards_dir) + "/" + relative ("." vanishes).
     prefix = 0 if str(cards_dir) == "." else len(str(cards_dir)) + 1
     for index, path in enumerate(paths):
@@ -150,7 +150,7 @@ def _process_all(paths, cards_dir: Path, media_dir: Path, config: DeckConfig, ca
             cache.record(relative, stat, key)
         else:
             todo.append((index, Job(path, relative, cards_dir, media_dir, config.namespace, config.tag), stat))
-    for (index, job, stat), outcome in zip(todo, _process(todo, jobs, progress), strict=True):
+    for (index, job, stat), outcome in zip(todo, _process(todo, state, jobs, progress, start_method), strict=True):
         results[index] = outcome.result
         if cache and outcome.key and outcome.result.rendered is not None:
             if outcome.rendered:
@@ -208,33 +208,43 @@ def _from_plain(plain: tuple, path: Path, library: MediaLibrary) -> FileResult |
     return FileResult(source, card, problems, tuple(map(Path, referenced)))
 
 
-def _process(todo: list, jobs: int, progress) -> Iterator[Outcome]:
+def _process(todo: list, state: WorkerState, jobs: int, progress, start_method: str | None) -> Iterator[Outcome]:
     work = [job for _, job, _ in todo]
     bar = progress(len(work)) if progress and work else None
     if jobs > 1 and len(work) >= PARALLEL_THRESHOLD:
-        from ..package import notes  # noqa: F401  (import once here; forked workers inherit them)
+        from ..package import notes  # noqa: F401  (imported once here: forked workers inherit them)
         from . import card  # noqa: F401
 
-        context = multiprocessing.get_context("fork")
+        context = multiprocessing.get_context(start_method)
         workers = min(jobs, os.cpu_count() or 1)
-        # Workers collect garbage as usual (the build pauses the collector only in this process).
-        with context.Pool(workers, initializer=gc.enable) as pool:
+        # The state goes to each worker through the initializer: forked workers inherit it as it
+        # is, spawned ones (Windows, macOS) get a pickled copy.
+        with context.Pool(workers, initializer=_start_worker, initargs=(WorkerState(state.cache),)) as pool:
             for outcomes in pool.imap(process_batch, _batches(work, workers)):
                 for outcome in outcomes:
                     _tick(bar)
                     yield outcome
     else:
         for job in work:
-            outcome = process_job(job)
+            outcome = process_job(job, state)
             _tick(bar)
             yield outcome
     if bar is not None:
         bar.__exit__(None, None, None)
 
 
+_worker_state: WorkerState | None = None  # in a worker process: what _start_worker was given
+
+
+def _start_worker(state: WorkerState) -> None:
+    global _worker_state
+    _worker_state = state
+    gc.enable()  # workers collect garbage as usual (the build pauses the collector only in the main process)
+
+
 def process_batch(batch: list[Job]) -> list[Outcome]:
-    """process_job for each of several files (one message each way per batch, in worker processes)."""
-    return [process_job(job) for job in batch]
+    """process_job for each of several files, in a worker process (one message each way per batch)."""
+    return [process_job(job, _worker_state) for job in batch]
 
 
 def _batches(work: list[Job], workers: int) -> list[list[Job]]:
