@@ -7,13 +7,13 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .errors import BuildError, Problem, Report
+from .errors import BuildError, Problem, Report, display_path
 from .package.changes import ChangeReport, compare
 from .read.cards import unique_ids
-from .read.config import DeckConfig, load_config
+from .read.config import DeckConfig, load_config, slugify
 from .read.files import find_card_files
 from .render.cache import RenderCache, default_cache_dir, folder_key
 from .render.media import MediaFile, MediaLibrary
@@ -47,6 +47,20 @@ class BuildResult:
     changes: ChangeReport | None = None
 
 
+def default_media_dir(cards_dir: Path) -> Path:
+    """The media folder for a cards folder given without one: ``media`` beside it, else ``media`` inside it
+    (and beside it when neither exists, so that a missing image names the folder it was looked for in)."""
+    beside = cards_dir.absolute().parent / "media"
+    inside = cards_dir / "media"
+    return inside if inside.is_dir() and not beside.is_dir() else beside
+
+
+def default_output(options: BuildOptions) -> BuildOptions:
+    """The options with the output named after the deck (``My Deck`` -> ``my-deck.apkg``, in the current folder)."""
+    name = options.deck_name or load_config(options.cards_dir, Report(options.cards_dir)).name
+    return replace(options, output=Path(f"{slugify(name)}.apkg"))
+
+
 def build_time() -> int:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
     value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
@@ -57,7 +71,8 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
     """Read and render every card (from the cache where possible), collecting every problem."""
     report = Report(options.cards_dir)
     if not options.cards_dir.is_dir():
-        report.error(options.cards_dir, 1, "cards folder not found")
+        where = display_path(options.cards_dir)
+        report.error(options.cards_dir, 1, f"cards folder not found: {where} is not a folder (give one with --cards)")
         raise BuildError(report.sorted())
     config = load_config(options.cards_dir, report)
     cache = RenderCache(options.cache_dir, options.cards_dir, options.media_dir) if options.cache_dir else None

@@ -47,6 +47,16 @@ class Report:
         return sorted(set(self.problems))
 
 
+def display_path(path: Path | str) -> str:
+    """A folder or file as messages name it: relative to the current folder when inside it, else absolute."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute)
+    except ValueError:  # another drive, on Windows
+        return absolute
+    return absolute if relative.startswith("..") else relative
+
+
 class BuildError(Exception):
     """Raised when the sources have errors; carries every problem found."""
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
+import yaml
 from click.testing import CliRunner
-from conftest import card, cards_of, import_package
+from conftest import SVG, card, cards_of, import_package, write_tree
 
-import build_deck
 from deckbuilder import __version__
+from deckbuilder.cli import PROGRESS_MIN_CARDS, main
 
+ROOT = Path(__file__).resolve().parent.parent
 GOOD = {"a.md": card("a", "Question A?", "Answer with {{c1::a term}}.")}
 BAD = {"bad.md": "---\nid: bad\n---\nno heading here\n"}
 
@@ -18,11 +21,11 @@ BAD = {"bad.md": "---\nid: bad\n---\nno heading here\n"}
 def run(*args: str, cwd=None):
     runner = CliRunner()
     if cwd is None:
-        return runner.invoke(build_deck.main, list(args))
+        return runner.invoke(main, list(args))
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        return runner.invoke(build_deck.main, list(args))
+        return runner.invoke(main, list(args))
     finally:
         os.chdir(old)
 
@@ -37,14 +40,18 @@ def test_version():
     assert __version__ in result.output
 
 
-def test_help_documents_every_option_with_examples():
+def test_help_documents_every_command_and_option_with_examples():
     result = run("-h")
     assert result.exit_code == 0
-    for param in build_deck.main.params:
-        for opt in param.opts:
-            assert opt in result.output, opt
-        assert param.help, f"{param.name} has no help text"
-    assert "Examples:" in result.output
+    for name, command in main.commands.items():
+        assert name in result.output
+        detail = run(name, "-h")
+        assert detail.exit_code == 0
+        for param in command.params:
+            for opt in param.opts if param.param_type_name == "option" else [param.name.upper()]:
+                assert opt in detail.output, (name, opt)
+            assert param.param_type_name == "argument" or param.help, f"{name} {param.name} has no help text"
+        assert "Example" in detail.output, name
 
 
 def test_default_output_is_named_after_the_deck_and_summary_is_printed(project, tmp_path):
@@ -114,8 +121,8 @@ def test_progress_bar_shows_on_a_terminal_but_not_when_piped(project, tmp_path):
     import subprocess
     import sys
 
-    project.write(many_cards(build_deck.PROGRESS_MIN_CARDS))
-    args = [sys.executable, build_deck.__file__, "--cards", str(project.cards), "--media", str(project.media)]
+    project.write(many_cards(PROGRESS_MIN_CARDS))
+    args = [sys.executable, str(ROOT / "build_deck.py"), "--cards", str(project.cards), "--media", str(project.media)]
     env = {**os.environ, "BUILD_DECK_CACHE": str(tmp_path / "fresh-cache")}
     main, terminal = pty.openpty()
     process = subprocess.Popen([*args, "-o", str(tmp_path / "a.apkg")], stdout=terminal, stderr=terminal, env=env)
@@ -153,3 +160,77 @@ def test_unwritable_output_is_a_clean_error(project, tmp_path):
     assert result.exit_code == 1
     assert "build_deck: error: cannot write" in result.stderr and "Traceback" not in result.output
     assert not_a_folder.read_text() == "a file where the output folder should be"
+
+
+def test_with_no_options_it_builds_cards_and_media_of_the_current_folder(tmp_path):
+    deck = tmp_path / "my-deck"
+    write_tree(deck, {"cards/a.md": card("a", "Q?", "Look: ![d](d.svg)"), "media/d.svg": SVG})
+    result = run("-q", cwd=deck)
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in deck.glob("*.apkg")] == ["my-deck.apkg"]  # named after the folder
+    explicit = run("build", "--check", cwd=deck)
+    assert explicit.exit_code == 0 and "checked 1 card files" in explicit.output
+
+
+def test_cards_given_alone_take_the_media_folder_beside_them(tmp_path):
+    write_tree(tmp_path, {"deck/cards/a.md": card("a", "Q?", "![d](d.svg)"), "deck/media/d.svg": SVG})
+    result = run("--cards", str(tmp_path / "deck" / "cards"), "--check", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    inside = tmp_path / "other" / "cards"
+    write_tree(inside, {"a.md": card("a", "Q?", "![d](d.svg)"), "media/d.svg": SVG})  # a media folder inside
+    assert run("--cards", str(inside), "--check", cwd=tmp_path).exit_code == 0
+
+
+def test_not_found_messages_name_the_folder_looked_in(tmp_path):
+    missing = run("--check", cwd=tmp_path)
+    assert missing.exit_code == 1
+    assert "cards:1: error: cards folder not found: cards is not a folder (give one with --cards)" in missing.stderr
+    write_tree(tmp_path, {"cards/a.md": card("a", "Q?", "![d](d.svg)")})
+    no_media = run("--check", cwd=tmp_path)
+    assert "a.md:6: error: image 'd.svg' not found: the media folder media does not exist (see --media)" in (
+        no_media.stderr
+    )
+    (tmp_path / "media").mkdir()
+    elsewhere = run("--cards", str(tmp_path / "nowhere"), "--check", cwd=tmp_path / "media")  # outside: absolute
+    assert elsewhere.exit_code == 1 and f"cards folder not found: {tmp_path / 'nowhere'} is not" in elsewhere.stderr
+
+
+def test_init_makes_a_deck_that_builds_without_warnings_and_has_its_own_identity(tmp_path):
+    created = run("init", "first-deck", cwd=tmp_path)
+    assert created.exit_code == 0, created.output
+    assert "next: cd first-deck && build-deck" in created.output
+    deck = tmp_path / "first-deck"
+    built = run("--strict", cwd=deck)
+    assert built.exit_code == 0, built.output
+    assert "wrote first-deck.apkg: 2 notes" in built.output and built.stderr == ""
+    assert run("init", "second-deck", cwd=tmp_path).exit_code == 0
+    first, second = (
+        yaml.safe_load((tmp_path / d / "cards" / "deck.yaml").read_text()) for d in ("first-deck", "second-deck")
+    )
+    assert first["name"] == "First Deck" and second["name"] == "Second Deck"
+    assert first["id"] != second["id"] and first["namespace"] != second["namespace"]
+    again = run("init", "first-deck", cwd=tmp_path)  # never over an existing deck
+    assert again.exit_code == 1 and "a cards folder with files is already here" in again.stderr
+
+
+def test_init_example_shows_the_format(tmp_path, collection):
+    assert run("init", "d", cwd=tmp_path).exit_code == 0
+    assert run("-q", "-o", "d.apkg", cwd=tmp_path / "d").exit_code == 0
+    import_package(collection, tmp_path / "d" / "d.apkg")
+    text = (tmp_path / "d" / "cards" / "01-example.md").read_text()
+    assert re.search(r"^```python\n.*\{\{c\d::", text, re.DOTALL | re.MULTILINE)  # a cloze in code
+    assert re.search(r"^[^`\n]*\{\{c\d::", text, re.MULTILINE)  # and one in prose
+    assert "](example-diagram.svg)" in text
+    assert len(cards_of(collection, "note:*Cloze")) == 4 and list(collection.media.check().missing) == []
+
+
+def test_python_dash_m_deckbuilder_and_build_deck_py_run_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "deckbuilder", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and __version__ in done.stdout
+    done = subprocess.run([sys.executable, str(ROOT / "build_deck.py"), "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and __version__ in done.stdout
+    done = subprocess.run([sys.executable, "-m", "deckbuilder", "init", str(tmp_path / "x")], capture_output=True)
+    assert done.returncode == 0 and (tmp_path / "x" / "cards" / "deck.yaml").is_file()

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SVG, card
 
-import build_deck
+from deckbuilder.cli import main
 
 GOOD = {"good.md": card("good", "Good?", "Fine {{c1::answer}}.")}
 FRONT = "---\nid: {}\n---\n# Q?\n\n"
@@ -52,7 +52,7 @@ ERRORS = {
     "invalid-utf8": ({"x.md": FRONT.format("x").encode() + b"ok\nbad \xff byte\n"}, {},
                      "x.md:7: error: not valid UTF-8 (byte 27); save the file as UTF-8"),
     "missing-image": ({"x.md": bad("x", "![d](diagam.svg)")}, {"diagram.svg": SVG},
-                      "x.md:6: error: image 'diagam.svg' not found in the media folder; did you mean 'diagram.svg'?"),
+                      "x.md:6: error: image 'diagam.svg' not found in the media folder {media}; did you mean 'diagram.svg'?"),
     "parent-path": ({"x.md": bad("x", "text\n![d](../secret.svg)")}, {},
                     "x.md:7: error: image '../secret.svg' points outside the media folder; use a file name inside it"),
     "absolute-path": ({"x.md": bad("x", "![d](/etc/passwd.png)")}, {},
@@ -115,7 +115,7 @@ WARNINGS = {
 
 def cli(project, *extra):
     args = ["--cards", str(project.cards), "--media", str(project.media), "-o", str(project.output), *extra]
-    return CliRunner().invoke(build_deck.main, args)
+    return CliRunner().invoke(main, args)
 
 
 @pytest.fixture
@@ -130,6 +130,7 @@ def built(project):
 def test_error_names_file_and_line_and_leaves_output_untouched(built, case):
     project, before = built
     files, media, expected = ERRORS[case]
+    expected = expected.replace("{media}", str(built[0].media))  # messages name the folder they looked in
     project.write(files, media)
     result = cli(project)
     assert result.exit_code == 1

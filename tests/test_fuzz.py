@@ -12,7 +12,7 @@ from conftest import SVG, Project, card, import_package
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import build_deck
+from deckbuilder.cli import main
 from deckbuilder.errors import BuildError
 
 VALID = card(
@@ -106,7 +106,7 @@ def test_check_never_crashes(data):
     try:
         project.write({"x.md": data})
         args = ["--cards", str(project.cards), "--media", str(project.media), "--check"]
-        result = CliRunner().invoke(build_deck.main, args)
+        result = CliRunner().invoke(main, args)
         assert result.exit_code in (0, 1), result.output
         assert isinstance(result.exception, (SystemExit, type(None))), repr(result.exception)
         if result.exit_code == 1:

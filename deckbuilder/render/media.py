@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from ..errors import display_path
+
 MAX_MEDIA_BYTES = 10 << 20
 IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -69,7 +71,10 @@ class MediaLibrary:
         root = self.media_dir.resolve()
         path = self.media_dir / relative
         if not path.is_file():
-            raise MediaError(f"image '{ref}' not found in the media folder{self._suggestion(ref)}")
+            folder = display_path(self.media_dir)
+            if not self.media_dir.is_dir():
+                raise MediaError(f"image '{ref}' not found: the media folder {folder} does not exist (see --media)")
+            raise MediaError(f"image '{ref}' not found in the media folder {folder}{self._suggestion(ref)}")
         self.referenced.add(path.resolve())
         if not path.resolve().is_relative_to(root):
             raise MediaError(f"image '{ref}' is a link leading outside the media folder")
