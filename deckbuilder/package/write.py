@@ -84,7 +84,7 @@ def write_package(
 
 def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: str, decks: dict, media) -> Manifest:
     """Everything the package is made from, in short: equal manifests mean equal packages."""
-    from ..render.cache import namespace
+    from ..versions import tool_identity
 
     columns = {
         "guid": [p.guid for p in notes],
@@ -97,7 +97,7 @@ def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: st
         "ords": [p.ords for p in notes],
     }
     digests = {t.model_id: (model_times[t.model_id], t.digest(css)) for t in notetypes.NOTE_TYPES}
-    extra = {"tool": namespace(), "decks": decks, "media": [m.name for m in media]}
+    extra = {"tool": tool_identity(), "decks": decks, "media": [m.name for m in media]}
     return make_manifest(columns, digests, extra)
 
 

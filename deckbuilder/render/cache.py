@@ -24,7 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-LIBRARIES = ("markdown", "pygments", "nh3", "yaml", "genanki")
+from ..versions import LIBRARIES, source_digest
+
 FORMAT = 4
 # A file's recorded stat is trusted only when it was modified this long before the build that
 # recorded it started: a coarse file-system clock could hide an edit made just around that time.
@@ -43,15 +44,13 @@ def namespace() -> str:
     """Changes whenever the code or a library that produces the HTML changes."""
     digest = hashlib.sha256(platform.python_version().encode())
     for name in LIBRARIES:
-        # Where the library is installed and when: any upgrade or reinstall changes this,
-        # without importing the library (or importlib.metadata) on the start-up path.
+        # Where the library is installed and when: any upgrade or reinstall changes this
+        # (even an edit in place), without importing the library on the start-up path.
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec and spec.origin else ""
         stamp = os.stat(origin).st_mtime_ns if origin else 0
         digest.update(f"{name}={origin}@{stamp};".encode())
-    package = Path(__file__).resolve().parent.parent
-    for source in sorted([*package.rglob("*.py"), *package.rglob("*.css")]):
-        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    digest.update(source_digest().encode())
     return digest.hexdigest()
 
 
