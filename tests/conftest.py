@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 import textwrap
 from html import unescape
 from pathlib import Path
@@ -58,6 +61,14 @@ class Project:
 
     def build(self, **overrides) -> BuildResult:
         return build(self.options(**overrides))
+
+
+def pytest_configure(config) -> None:
+    """Before any fixture (module-scoped ones too) can build: a render cache of the session's own,
+    never the user's ~/.cache/build_deck."""
+    session_cache = Path(tempfile.mkdtemp(prefix="build-deck-test-cache-"))
+    os.environ["BUILD_DECK_CACHE"] = str(session_cache)
+    config.add_cleanup(lambda: shutil.rmtree(session_cache, ignore_errors=True))
 
 
 @pytest.fixture(autouse=True)

@@ -263,3 +263,17 @@ def test_cached_cards_get_new_digests_when_the_decks_tag_changes(project, spy):
     expected = [note_digest(qa_fields(rendered), tags), note_digest(cloze_fields(rendered), tags)]
     assert [note.digest for note in make_notes(result.rendered, result.config, "N")] == expected  # ...new digests
     assert tags[0] == "second"
+
+
+@pytest.fixture(scope="module")
+def cache_of_module_fixtures():
+    """Where a build made by a module-scoped fixture (set up before any per-test fixture) caches."""
+    return cache.default_cache_dir()
+
+
+def test_the_tests_never_use_the_users_cache(cache_of_module_fixtures):
+    """Module-scoped fixtures (the bundled deck, the phone tests) build before the per-test fixture
+    redirects the cache: BUILD_DECK_CACHE is set when pytest starts, so they never touch ~/.cache."""
+    home_cache = (cache.Path.home() / ".cache" / "build_deck").resolve()
+    assert not cache_of_module_fixtures.resolve().is_relative_to(home_cache)
+    assert cache_of_module_fixtures.name.startswith("build-deck-test-cache-")
