@@ -18,17 +18,6 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TAG_PATTERN = re.compile(r"[^\s\"]+")
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 DETAILS_HEADING = re.compile(r"^##[ \t]+Details[ \t]*#*[ \t]*$")
-# Front matter as cards usually have it: "key: value", "key: [a, b]", or "key:" and then "- item"
-# lines, every key and value a word or a URL. Read here in a tenth of the time libyaml's loader
-# takes; anything else (comments, quotes, blank lines, numbers...) goes to YAML.
-# No spaces, "#", "," or brackets, and ":" only inside (as in "https://"), where YAML takes it as text.
-_WORD = r"[A-Za-z](?:[A-Za-z0-9._~/%?=&+@-]|:(?=[A-Za-z0-9._~/%?=&+@:-]))*"
-_SIMPLE_LINE = re.compile(
-    rf"(?P<key>[a-z][a-z0-9_-]*):(?: (?P<value>{_WORD})| (?P<list>\[(?P<items>{_WORD}(?:, ?{_WORD})*)?\]))?"
-)
-_ITEM_LINE = re.compile(rf"(?P<indent> *)- (?P<item>{_WORD})")
-# Words YAML reads as booleans or null (in any case, to be safe): these go to YAML too.
-_NOT_STRINGS = {"yes", "no", "true", "false", "on", "off", "y", "n", "null"}
 
 
 class SourceCard(NamedTuple):
@@ -143,10 +132,8 @@ def _front_matter(path: Path, lines: list[str], report: Report) -> tuple[dict | 
     if end is None:
         report.error(path, 1, "front matter is not closed: add a '---' line after it")
         return None, 0
-    meta = simple_front_matter(lines[1:end])
     try:
-        if meta is None:
-            meta = yaml.load("\n".join(lines[1:end]), Loader=SAFE_LOADER)
+        meta = yaml.load("\n".join(lines[1:end]), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
@@ -162,33 +149,6 @@ def _front_matter(path: Path, lines: list[str], report: Report) -> tuple[dict | 
         report.error(path, 2, "front matter must be a mapping such as 'id: my-card'")
         return None, end + 1
     return meta, end + 1
-
-
-def simple_front_matter(lines: list[str]) -> dict | None:
-    """What YAML reads from front matter of the simple kind (see _SIMPLE_LINE); None for any other."""
-    if not lines:
-        return None  # (YAML reads nothing as None, not as a mapping)
-    meta: dict[str, str | list[str] | None] = {}
-    listing: tuple[str, str | None] | None = None  # the key whose "- item" lines follow, and their indent
-    for line in lines:
-        item = _ITEM_LINE.fullmatch(line)
-        if item and listing is not None and listing[1] in (None, item["indent"]):
-            key = listing[0]
-            listing = (key, item["indent"])
-            meta[key] = [*(meta[key] or []), item["item"]]
-            continue
-        match = _SIMPLE_LINE.fullmatch(line)
-        if match is None or match["key"] in meta:
-            return None
-        key, listing = match["key"], None
-        if match["value"] is not None:
-            meta[key] = match["value"]
-        elif match["list"] is not None:
-            meta[key] = [word.strip() for word in match["items"].split(",")] if match["items"] else []
-        else:
-            meta[key], listing = None, (key, None)
-    values = [value for entry in meta.values() for value in (entry if isinstance(entry, list) else [entry]) if value]
-    return None if any(word.lower() in _NOT_STRINGS for word in [*meta, *values]) else meta
 
 
 def _card_id(path: Path, meta: dict, lines: list[str], report: Report) -> str | None:
