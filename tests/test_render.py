@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 from conftest import SVG, blank, card, cards_of, import_package, visible_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deckbuilder.fast import markdown as fast_markdown
 from deckbuilder.render import markdown as converter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,17 +153,17 @@ def test_first_double_colon_in_a_cloze_starts_its_hint_as_in_anki(project, colle
 def test_plain_questions_skip_markdown_but_render_exactly_as_markdown_would():
     from deckbuilder.render import card as render
 
-    md, _, _ = converter.markdown_converter()
-    md.treeprocessors["inline"].inlinePatterns = md.inlinePatterns  # every pattern, as Markdown has them
+    md, _ = _PLAIN_MARKDOWN
     questions = [
         "When do you use `sparse_categorical_crossentropy`?",
         "What does C# or F# have to do with it | really ~ now!",
         "Quotes \"x\" and 'y' (in parentheses): done?",
     ]
     for question in questions:
-        assert render._PLAIN_QUESTION.fullmatch(question), question
-        fast = render._INLINE_CODE_SPAN.sub(render._code_span, html.escape(question, quote=False))
-        assert fast == render._PARAGRAPH.sub(r"\1", md.reset().convert(question).strip())
+        quick = fast_markdown.plain_question(question)
+        assert quick is not None, question
+        assert quick == render._PARAGRAPH.sub(r"\1", md.reset().convert(question).strip())
+    assert fast_markdown.plain_question("With *emphasis*?") is None
 
 
 TRICKY_MARKDOWN = [  # one feature each, so that no other character lets a needed pattern in
@@ -231,9 +230,8 @@ def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monk
         return out
 
     fast = render_all()
-    chooser = converter.markdown_converter()[2]
-    md, resolver = converter.new_markdown()
-    monkeypatch.setattr(render, "markdown_converter", lambda: (md, resolver, SimpleNamespace(choose=lambda text: None)))
+    chooser = fast_markdown._converter()[2]
+    monkeypatch.setenv("BUILD_DECK_SPEEDUPS", "lexer,zip")  # all but the Markdown one
     assert render_all() == fast
     assert len(chooser.chosen) > 3  # the inputs did exercise different choices
 
@@ -241,7 +239,7 @@ def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monk
 def test_text_whose_only_inline_syntax_is_code_spans_skips_the_inline_pass():
     from markdown.util import AtomicString
 
-    md, _, _ = converter.markdown_converter()
+    md, _, _ = fast_markdown._converter()
     md.reset()
     root = md.parser.parseDocument(["A `code` span, ``an`other`` and done.", "", "- `x` item"]).getroot()
     md.treeprocessors["build_deck_simple_inline"].run(root)
@@ -263,7 +261,7 @@ MARKDOWN_BITS = [
 def test_any_markdown_renders_the_same_without_the_speed_ups(bits):
 
     text = "".join(bits)
-    fast, fast_resolver, chooser = converter.markdown_converter()
+    fast, fast_resolver, chooser = fast_markdown._converter()
     plain, plain_resolver = _PLAIN_MARKDOWN
     fast_resolver.resolve = plain_resolver.resolve = lambda ref: ref
     chooser.choose(text)

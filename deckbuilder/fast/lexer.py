@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 
 from pygments.lexer import RegexLexer
 from pygments.token import Error, Whitespace, _TokenType
@@ -49,6 +50,28 @@ class _RuleMatch:
 
     def end(self, index: int = 0) -> int:
         return self._match.end(self._base + index)
+
+
+@cache
+def joined_lexer(lexer):
+    """A copy of ``lexer`` (same options) with joined expressions; None when it cannot have them."""
+    if type(lexer).__name__ not in TESTED:
+        return None
+    quick = type(lexer)(**lexer.options)
+    join_states(quick)
+    return quick if hasattr(quick, "joined_states") else None
+
+
+def tokens(lexer, code: str) -> list | None:
+    """``lexer.get_tokens(code)`` as the joined copy of the lexer gives them; None when there is no such
+    copy, or when it fails on this code (Pygments' own lexer then decides)."""
+    quick = joined_lexer(lexer)
+    if quick is None:
+        return None
+    try:
+        return list(quick.get_tokens(code))
+    except Exception:
+        return None
 
 
 def accelerate(lexer) -> None:

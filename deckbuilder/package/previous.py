@@ -12,6 +12,7 @@ from typing import NamedTuple
 # Our own summary of the package's notes, stored beside the collection: reading it is far
 # quicker than opening the collection (Anki's importer ignores entries it does not know).
 MANIFEST = "build_deck.json"
+COLLECTION = "collection.anki2"
 
 
 def note_digest(fields, tags) -> str:
@@ -89,7 +90,7 @@ def read_previous(path: Path) -> PreviousBuild:
                 previous = _from_manifest(json.loads(manifest), manifest)
                 if previous is not None:
                     return previous
-            collection = package.read("collection.anki2")
+            collection = package.read(COLLECTION)
     except (OSError, KeyError, zipfile.BadZipFile, ValueError, TypeError, IndexError):
         return EMPTY
     return _from_collection(collection)

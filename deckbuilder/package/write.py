@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..fast import enabled as speed_up_enabled
 from ..read.config import DeckConfig, stable_id
 from ..render.media import MediaFile
 from . import notetypes
 from .notes import PackagedNote, model_time, note_times
-from .previous import MANIFEST, Manifest, PreviousBuild, make_manifest
+from .previous import COLLECTION, MANIFEST, Manifest, PreviousBuild, make_manifest
 
 if TYPE_CHECKING:
     from ..fast.zip import StoredCollection
@@ -74,7 +75,7 @@ def write_package(
             collection = write_collection(decks, notes, times, model_times, css)
         pieces = _write_zip(Path(tmp_name), collection, stored, media, manifest.data)
         os.replace(tmp_name, output)
-        if copy is not None:
+        if copy is not None and pieces is not None:
             copy.keep(pieces, collection, patched)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -106,19 +107,24 @@ def _patched(
 ) -> tuple[bytes | None, StoredCollection | None, Path | None]:
     """The previous package's collection with ``patch`` (previous, decks, notes, times, stamp) applied:
     in the cached copy of it when there is one, else in memory. Returns the patched collection
-    (None if it could not be patched), the previous one, and the patched copy's file."""
-    from ..fast.zip import StoredCollection, inflate, read_compressed_collection
+    (None if it could not be patched), the previous one as the chunked zip stores it (None for a
+    package written otherwise), and the patched copy's file."""
     from .collection import patch_collection, patch_collection_file
 
-    package = read_compressed_collection(output)
-    if package is None:
-        return None, None, None
-    taken = copy.take(package) if copy is not None else None
+    compressed = None
+    if speed_up_enabled("zip"):
+        from ..fast.zip import StoredCollection, inflate, read_compressed_collection
+
+        compressed = read_compressed_collection(output)
+    if compressed is None:  # written by zipfile (or the speed-up is off): read it as any zip file
+        stored_data = _read_collection(output)
+        return (stored_data and patch_collection(stored_data, *patch)), None, None
+    taken = copy.take(compressed) if copy is not None else None
     if taken is None:
-        stored = inflate(package)
+        stored = inflate(compressed)
     else:
         path, before = taken
-        stored = StoredCollection(before, package.pieces)
+        stored = StoredCollection(before, compressed.pieces)
         if patch_collection_file(path, *patch):
             try:
                 return path.read_bytes(), stored, path
@@ -128,13 +134,38 @@ def _patched(
     return stored and patch_collection(stored.data, *patch), stored, None
 
 
-def _write_zip(path: Path, collection: bytes, stored, media: list[MediaFile], manifest: bytes) -> tuple[bytes, ...]:
-    """Write the package; returns the collection's compressed chunks."""
+def _read_collection(package: Path) -> bytes | None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(package) as archive:
+            return archive.read(COLLECTION)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+
+
+def _write_zip(path: Path, collection: bytes, stored, media: list[MediaFile], manifest: bytes) -> tuple | None:
+    """Write the package; returns the collection's compressed chunks (None when written by zipfile)."""
+    files = [("media", json.dumps({str(i): m.name for i, m in enumerate(media)}).encode())]
+    files += [(str(i), m.source.read_bytes()) for i, m in enumerate(media)]
+    files.append((MANIFEST, manifest))
+    if not speed_up_enabled("zip"):
+        _write_plain_zip(path, [(COLLECTION, collection), *files])
+        return None
     from ..fast.zip import collection_entries, entry, write_zip
 
     entries = collection_entries(collection, stored)
-    entries.append(entry("media", json.dumps({str(i): m.name for i, m in enumerate(media)}).encode()))
-    entries += [entry(str(i), m.source.read_bytes()) for i, m in enumerate(media)]
-    entries.append(entry(MANIFEST, manifest))
+    entries += [entry(name, data) for name, data in files]
     write_zip(path, entries)
     return entries[0].pieces
+
+
+def _write_plain_zip(path: Path, files: list[tuple[str, bytes]]) -> None:
+    """The package with Python's zipfile: fixed times and permissions, so the same content gives the same bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.create_system, info.external_attr, info.compress_type = 3, 0o100644 << 16, zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)

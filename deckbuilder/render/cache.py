@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..fast import enabled_names
 from ..versions import LIBRARIES, source_digest
 
 FORMAT = 4
@@ -51,6 +52,7 @@ def namespace() -> str:
         stamp = os.stat(origin).st_mtime_ns if origin else 0
         digest.update(f"{name}={origin}@{stamp};".encode())
     digest.update(source_digest().encode())
+    digest.update(",".join(enabled_names()).encode())  # a speed-up switched off renders afresh
     return digest.hexdigest()
 
 

@@ -6,10 +6,12 @@ import html
 import re
 
 from ..errors import Report
+from ..fast import enabled as speed_up_enabled
+from ..fast import markdown as fast_markdown
 from ..read.cards import SourceCard
+from . import markdown
 from .cloze import ClozeProblem, ClozeTable, mark_clozes
 from .highlight import find_lexer, highlight
-from .markdown import markdown_converter
 from .media import MediaError, MediaLibrary
 from .rendered import ImageUse, RenderedCard
 from .sanitize import find_unsafe_html, find_unsafe_links, sanitize
@@ -29,9 +31,6 @@ _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
 _MAYBE_UNSAFE = re.compile(r"<|\]\(|\]:")
 _TAGS = re.compile(r"<[^>]*>")
 _SPLIT = "\ue030"  # a paragraph of its own between answer and details
-# A question of plain words and `code` spans: no emphasis, links, HTML, entities, escapes, math or clozes.
-_PLAIN_QUESTION = re.compile(r"(?:[^`*_\[\]<>&\\{}]|(`+)[^`]+?\1)*")
-_INLINE_CODE_SPAN = re.compile(r"(`+)([^`]+?)\1")
 
 
 class _Chunk:
@@ -53,10 +52,7 @@ class _Chunk:
         maths: list[str] = []
         if "\\" in prose:
             prose = _CODE_OR_MATH.sub(lambda m: _protect_math(m, maths), prose)
-        md, resolver, patterns = markdown_converter()
-        resolver.resolve = lambda ref: self._image(ref, text, first_line)
-        patterns.choose(prose)
-        rendered = md.reset().convert(prose)
+        rendered = self._convert(prose, lambda ref: self._image(ref, text, first_line))
         if maths:
             rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), rendered)
         if blocks:
@@ -69,6 +65,15 @@ class _Chunk:
             for line, message in find_unsafe_html(masked, first_line) + find_unsafe_links(masked, first_line):
                 self.report.warning(self.card.path, line, message)
         return rendered
+
+    def _convert(self, prose: str, resolve) -> str:
+        if speed_up_enabled("markdown"):
+            images, problems = len(self.images), len(self.report.problems)
+            try:
+                return fast_markdown.convert(prose, resolve)
+            except Exception:  # a speed-up must never cost a card: Python-Markdown as it is decides
+                del self.images[images:], self.report.problems[problems:]
+        return markdown.convert(prose, resolve)
 
     def _replace_fences(self, lines: list[str], first_line: int, blocks: list[str], problems) -> str:
         """Highlight fenced code now, leaving a placeholder for Markdown to carry."""
@@ -205,17 +210,13 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
 
 
 def _render_question(card: SourceCard, chunk: _Chunk) -> str:
-    if _PLAIN_QUESTION.fullmatch(card.question):
-        # Text and code spans only (the usual question): what Markdown would make, without its cost.
-        return _INLINE_CODE_SPAN.sub(_code_span, html.escape(card.question, quote=False))
+    quick = fast_markdown.plain_question(card.question) if speed_up_enabled("markdown") else None
+    if quick is not None:
+        return quick
     question = chunk.render(card.question, card.question_line)
     if chunk.table.clozes:
         chunk.report.error(card.path, card.question_line, "clozes belong in the answer, not in the question heading")
     return sanitize(_PARAGRAPH.sub(r"\1", question.strip()), frozenset(image.name for image in chunk.images))
-
-
-def _code_span(match: re.Match) -> str:
-    return f"<code>{match.group(2).strip()}</code>"
 
 
 def _render_body(card: SourceCard, chunk: _Chunk) -> tuple[str, str]:

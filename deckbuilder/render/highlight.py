@@ -15,7 +15,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.token import STANDARD_TYPES, Token
 from pygments.util import ClassNotFound
 
-from ..fast.lexer import accelerate
+from ..fast import enabled as speed_up_enabled
+from ..fast import lexer as fast_lexer
 from .cloze import MARKERS
 from .code_theme import CODE_CLASS, LightCodeStyle, NightCodeStyle
 
@@ -28,7 +29,6 @@ def find_lexer(language: str) -> Lexer | None:
         lexer = get_lexer_by_name(language, stripnl=False, ensurenl=False)
     except ClassNotFound:
         return None
-    accelerate(lexer)
     return lexer
 
 
@@ -86,7 +86,8 @@ def _marker_offsets(code: str) -> list[tuple[int, str]]:
 def _merged(lexer: Lexer, code: str) -> list[tuple[str, str]]:
     """Tokens with CSS classes, neighbours of the same class joined (smaller HTML)."""
     merged: list[tuple[str, str]] = []
-    for ttype, value in lexer.get_tokens(code):
+    quick = fast_lexer.tokens(lexer, code) if speed_up_enabled("lexer") else None
+    for ttype, value in lexer.get_tokens(code) if quick is None else quick:
         css = _css_class(ttype)
         if merged and merged[-1][0] == css:
             merged[-1] = (css, merged[-1][1] + value)

@@ -1,11 +1,12 @@
 """The Python-Markdown converter cards are rendered with.
 
 new_markdown sets up what decides the HTML (extensions, image resolution, literal ``__dunder__``
-names); fast.markdown.speed_up adds what only saves time: tests render with and without it and compare.
+names); fast/markdown.py adds what only saves time: tests render with and without it and compare.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import markdown
@@ -14,8 +15,6 @@ from markdown.extensions.tables import TableExtension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
-
-from ..fast.markdown import InlinePatternChooser, speed_up
 
 
 class ImageResolver(Treeprocessor):
@@ -51,7 +50,12 @@ def new_markdown() -> tuple[markdown.Markdown, ImageResolver]:
 
 
 @lru_cache(maxsize=1)
-def markdown_converter() -> tuple[markdown.Markdown, ImageResolver, InlinePatternChooser]:
-    """The converter cards are rendered with (one per process), its image resolver and pattern chooser."""
-    md, resolver = new_markdown()
-    return md, resolver, speed_up(md)
+def _converter() -> tuple[markdown.Markdown, ImageResolver]:
+    return new_markdown()  # one per process: setting one up costs more than converting a card
+
+
+def convert(text: str, resolve: Callable[[str], str]) -> str:
+    """Markdown to HTML; ``resolve`` gives each image reference's packaged name."""
+    md, resolver = _converter()
+    resolver.resolve = resolve
+    return md.reset().convert(text)
