@@ -138,28 +138,53 @@ function visualLines(range) {
   return lines.map(l => l.left);
 }
 
+// The source lines of a code block, as pieces [text node, from, to]: a line ends at a
+// newline or where a block box (a line element of its own) starts or ends.
+function sourceLines(code) {
+  const blockOf = node => {
+    let e = node.parentElement;
+    while (e !== code && /^(inline|contents)/.test(getComputedStyle(e).display)) e = e.parentElement;
+    return e;
+  };
+  const lines = [];
+  let line = null, block = null;
+  const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walker.nextNode());) {
+    if (blockOf(node) !== block) [line, block] = [null, blockOf(node)];
+    for (let from = 0; ;) {
+      const newline = node.data.indexOf("\n", from);
+      const to = newline === -1 ? node.data.length : newline;
+      if (to > from) {
+        if (!line) lines.push((line = []));
+        line.push([node, from, to]);
+      }
+      if (newline === -1) break;
+      [line, from] = [null, newline + 1];
+    }
+  }
+  return lines;
+}
+
 // Every source line of every code block that wraps: where its text starts (after the
 // indentation) and where each continuation starts.
 function wrappedLines() {
   const found = [];
   for (const code of qa.querySelectorAll("pre code")) {
-    const nodes = [];
-    const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
-    for (let node, offset = 0; (node = walker.nextNode()); offset += node.data.length) nodes.push([node, offset]);
-    const point = at => {
-      for (const [node, offset] of nodes) if (at <= offset + node.data.length) return [node, at - offset];
-    };
-    let start = 0;
-    for (const line of code.textContent.split("\n")) {
-      const indent = line.length - line.trimStart().length;
-      if (line.trim()) {
-        const range = document.createRange();
-        range.setStart(...point(start + indent));
-        range.setEnd(...point(start + line.trimEnd().length));
-        const lefts = visualLines(range);
-        if (lefts.length > 1) found.push({ line: line.trim(), start: lefts[0], continuations: lefts.slice(1) });
-      }
-      start += line.length + 1;
+    for (const pieces of sourceLines(code)) {
+      const text = pieces.map(([node, from, to]) => node.data.slice(from, to)).join("");
+      if (!text.trim()) continue;
+      // The first and last non-blank characters, as DOM points.
+      const point = at => {
+        for (const [node, from, to] of pieces) {
+          if (at <= to - from) return [node, from + at];
+          at -= to - from;
+        }
+      };
+      const range = document.createRange();
+      range.setStart(...point(text.length - text.trimStart().length));
+      range.setEnd(...point(text.trimEnd().length));
+      const lefts = visualLines(range);
+      if (lefts.length > 1) found.push({ line: text.trim(), start: lefts[0], continuations: lefts.slice(1) });
     }
   }
   return found;
