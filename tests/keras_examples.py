@@ -50,7 +50,7 @@ BACKENDS = ("jax", "tensorflow")
 DEFAULT_BACKEND = "jax"
 TEST_KEYS = {"backend", "setup", "replace", "check"}
 # Seconds one card may take; a child stuck past it (in C code, where the alarm cannot reach) is killed.
-CARD_TIMEOUT = 60.0
+CARD_TIMEOUT = 120.0
 KILL_GRACE = 30.0
 RESULT_PREFIX = "KERAS-EXAMPLE "
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # Keras puts bold into its error messages
@@ -415,6 +415,9 @@ def summary_lines(results: list[Result]) -> list[str]:
     failed = sum(not r.ok for r in results)
     seconds = sum(r.seconds for r in ran)
     lines = [f"keras examples: {len(ran)} ran ({counts or 'none'}), {failed} failed, {seconds:.0f} s of card time"]
+    slowest = sorted(ran, key=lambda r: -r.seconds)[:3]
+    if slowest:
+        lines.append("slowest: " + ", ".join(f"{r.id} ({r.backend}) {r.seconds:.0f} s" for r in slowest))
     no_code = sorted(r.id for r in results if not r.ran and r.ok)
     if no_code:
         lines.append(f"cards without python code (not run): {', '.join(no_code)}")
