@@ -8,15 +8,16 @@ from typing import NamedTuple
 
 import yaml
 
-from ..errors import Report
+from ..errors import Report, quoted
+from . import strict_yaml
+from .fences import lines_outside_fences
 from .files import find_card_files, read_text
 
-# libyaml's loader is some thirty times faster than the pure-Python one (see bench/README.md).
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KNOWN_KEYS = {"id", "tags", "reference", "test"}
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TAG_PATTERN = re.compile(r"[^\s\"]+")
-FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+# Sub-folders are sections and sub-decks; deeper than this is a mistake (and Anki's deck list would show it).
+MAX_FOLDER_DEPTH = 8
 DETAILS_HEADING = re.compile(r"^##[ \t]+Details[ \t]*#*[ \t]*$")
 
 
@@ -56,14 +57,20 @@ def load_cards(cards_dir: Path, report: Report) -> list[SourceCard]:
 
 
 def unique_ids(cards: list[SourceCard], report: Report) -> list[SourceCard]:
-    """The cards with ids not taken by an earlier file; each clash is an error naming both files."""
+    """The cards with ids not taken by an earlier file; each clash is an error naming both files.
+
+    Ids are compared regardless of case: Anki's search, which finds removed cards by id, ignores it.
+    """
     seen: dict[str, SourceCard] = {}
     for card in cards:
-        if card.id in seen:
-            other = seen[card.id]
-            report.error(card.path, card.id_line, f"id '{card.id}' is already used by {other.rel}; ids must be unique")
-        else:
-            seen[card.id] = card
+        other = seen.get(card.id.casefold())
+        if other is None:
+            seen[card.id.casefold()] = card
+            continue
+        same = "" if other.id == card.id else f" as '{other.id}' (ids may not differ only in case)"
+        first = report.note(other.path, other.id_line, "first used here")
+        message = f"id '{card.id}' is already used by {other.rel}{same}; ids must be unique"
+        report.error(card.path, card.id_line, message, (first,))
     return list(seen.values())
 
 
@@ -80,40 +87,40 @@ def parse_card(path: Path, cards_dir: Path, report: Report, data: bytes | None =
     meta, body_start = _front_matter(path, lines, report)
     if meta is None:
         return None
-    card_id = _card_id(path, meta, lines, report)
-    tags = _string_list(path, meta, lines, "tags", report)
-    references = _string_list(path, meta, lines, "reference", report)
+    key_lines = _key_lines(lines, body_start)
+    card_id = _card_id(path, meta, key_lines, report)
+    tags = _string_list(path, meta, key_lines, "tags", report)
+    references = _string_list(path, meta, key_lines, "reference", report)
     for ref in references:
         if not re.match(r"https?://", ref):
-            report.error(path, _key_line(lines, "reference"), f"reference must be an http(s) URL, not '{ref}'")
+            report.error(path, key_lines.get("reference", 1), f"reference must be an http(s) URL, not {quoted(ref)}")
     for tag in tags:
         if not TAG_PATTERN.fullmatch(tag):
-            report.error(path, _key_line(lines, "tags"), f"tag '{tag}' must not contain spaces or quotes")
+            report.error(path, key_lines.get("tags", 1), f"tag {quoted(tag)} must not contain spaces or quotes")
     if not isinstance(meta.get("test", {}), dict):
-        report.error(path, _key_line(lines, "test"), "'test' must be a mapping (it is for test tools, never shown)")
-    for key in sorted(set(map(str, meta)) - KNOWN_KEYS):
-        report.warning(
-            path, _key_line(lines, key), f"unknown front-matter key '{key}' (known: {', '.join(sorted(KNOWN_KEYS))})"
-        )
+        report.error(path, key_lines.get("test", 1), "'test' must be a mapping (it is for test tools, never shown)")
+    known = ", ".join(sorted(KNOWN_KEYS))
+    for key in sorted(set(meta) - KNOWN_KEYS):
+        report.warning(path, key_lines.get(key, 1), f"unknown front-matter key {quoted(key)} (known: {known})")
+    sections = _sections(path, cards_dir, report)
     heading = _question_line(lines, body_start)
     if heading is None:
         report.error(path, body_start + 1, "no question: start the question with a '# ' heading")
         return None
-    if card_id is None:
+    if card_id is None or sections is None:
         return None
     question = lines[heading][2:].strip()
     body = lines[heading + 1 :]
     split = _details_split(body)
     answer, details = body[:split], body[split + 1 :]
-    rel_parts = path.relative_to(cards_dir).parts
     return SourceCard(
         path=path,
         rel=path.relative_to(cards_dir).as_posix(),
         id=card_id,
-        id_line=_key_line(lines, "id"),
+        id_line=key_lines.get("id", 1),
         tags=tuple(tags),
         references=tuple(references),
-        sections=tuple(section_name(p) for p in rel_parts[:-1]),
+        sections=sections,
         question=question,
         question_line=heading + 1,
         answer="\n".join(answer),
@@ -121,6 +128,20 @@ def parse_card(path: Path, cards_dir: Path, report: Report, data: bytes | None =
         details="\n".join(details),
         details_line=heading + split + 3,
     )
+
+
+def _sections(path: Path, cards_dir: Path, report: Report) -> tuple[str, ...] | None:
+    """The section names of the folders the card is in; None (reported) for folders that cannot be sub-decks."""
+    folders = path.relative_to(cards_dir).parts[:-1]
+    if len(folders) > MAX_FOLDER_DEPTH:
+        report.error(path, 1, f"the card is {len(folders)} folders deep; sections nest at most {MAX_FOLDER_DEPTH} deep")
+        return None
+    for folder in folders:
+        if "::" in folder:
+            message = f"folder {quoted(folder)} has '::' in its name, which Anki reads as a sub-deck; rename it"
+            report.error(path, 1, message)
+            return None
+    return tuple(section_name(folder) for folder in folders)
 
 
 def _front_matter(path: Path, lines: list[str], report: Report) -> tuple[dict | None, int]:
@@ -133,11 +154,11 @@ def _front_matter(path: Path, lines: list[str], report: Report) -> tuple[dict | 
         report.error(path, 1, "front matter is not closed: add a '---' line after it")
         return None, 0
     try:
-        meta = yaml.load("\n".join(lines[1:end]), Loader=SAFE_LOADER)
+        meta = strict_yaml.load("\n".join(lines[1:end]))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        problem = getattr(exc, "problem", None) or "syntax error"
+        problem = getattr(exc, "problem", None) or str(exc) or "syntax error"
         context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and start:
             problem += f" ({context} that starts at line {start.line + 2})"
@@ -151,60 +172,52 @@ def _front_matter(path: Path, lines: list[str], report: Report) -> tuple[dict | 
     return meta, end + 1
 
 
-def _card_id(path: Path, meta: dict, lines: list[str], report: Report) -> str | None:
+def _card_id(path: Path, meta: dict, key_lines: dict[str, int], report: Report) -> str | None:
     if "id" not in meta:
         report.error(path, 1, "front matter has no 'id'; add a stable, unique id such as 'id: my-card'")
         return None
     value = meta["id"]
-    card_id = "" if value is None else str(value).strip()
-    line = _key_line(lines, "id")
+    line = key_lines.get("id", 1)
+    if not isinstance(value, str):
+        report.error(path, line, "'id' must be a single word such as 'my-card', not a list or mapping")
+        return None
+    card_id = value.strip()
     if not card_id:
         report.error(path, line, "'id' is empty")
         return None
     if not ID_PATTERN.fullmatch(card_id):
         suggestion = re.sub(r"[^A-Za-z0-9._-]+", "-", card_id).strip("-._")
         hint = f"; did you mean '{suggestion}'?" if suggestion else ""
-        report.error(path, line, f"id '{card_id}' may use only letters, digits, '.', '_' and '-'{hint}")
+        report.error(path, line, f"id {quoted(card_id)} may use only letters, digits, '.', '_' and '-'{hint}")
         return None
     return card_id
 
 
-def _string_list(path: Path, meta: dict, lines: list[str], key: str, report: Report) -> list[str]:
+def _string_list(path: Path, meta: dict, key_lines: dict[str, int], key: str, report: Report) -> list[str]:
     value = meta.get(key)
-    if value is None:
+    if value is None or value == "":
         return []
     if isinstance(value, str):
         return [value.strip()]
-    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return [str(v).strip() for v in value]
-    report.error(path, _key_line(lines, key), f"'{key}' must be a string or a list of strings")
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [v.strip() for v in value]
+    report.error(path, key_lines.get(key, 1), f"'{key}' must be a string or a list of strings")
     return []
 
 
-def _key_line(lines: list[str], key: str) -> int:
-    for number, line in enumerate(lines[1:], start=2):
-        if line.rstrip() in ("---", "..."):
-            break
-        if line.startswith(f"{key}:"):
-            return number
-    return 1
-
-
-def _first_outside_fences(lines: list[str], start: int, wanted) -> int | None:
-    """Index of the first line from ``start`` that is not inside a code fence and matches ``wanted``."""
-    in_fence = False
-    for i in range(start, len(lines)):
-        if FENCE.match(lines[i]):
-            in_fence = not in_fence
-        elif not in_fence and wanted(lines[i]):
-            return i
-    return None
+def _key_lines(lines: list[str], end: int) -> dict[str, int]:
+    """The line number of each top-level key of the front matter (which ends before line index ``end``)."""
+    found: dict[str, int] = {}
+    for number in range(2, end):
+        key, colon, _ = lines[number - 1].partition(":")
+        if colon and key and not key[0].isspace() and key not in found:
+            found[key.strip()] = number
+    return found
 
 
 def _question_line(lines: list[str], start: int) -> int | None:
-    return _first_outside_fences(lines, start, lambda line: line.startswith("# "))
+    return next((i for i in lines_outside_fences(lines, start) if lines[i].startswith("# ")), None)
 
 
 def _details_split(body: list[str]) -> int:
-    found = _first_outside_fences(body, 0, DETAILS_HEADING.match)
-    return len(body) if found is None else found
+    return next((i for i in lines_outside_fences(body) if DETAILS_HEADING.match(body[i])), len(body))

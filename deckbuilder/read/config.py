@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import Report
+from ..errors import Report, quoted
+from . import strict_yaml
+from .files import FileTooLarge, read_regular_file
 
 CONFIG_NAME = "deck.yaml"
 KNOWN_KEYS = {"name", "description", "id", "namespace", "tag"}
@@ -78,34 +80,47 @@ def _derived_namespace(name: str) -> str:
 def load_config(cards_dir: Path, report: Report) -> DeckConfig:
     """Read deck.yaml, falling back to defaults derived from the folder name."""
     path = cards_dir / CONFIG_NAME
-    data: dict = {}
-    if path.is_file():
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
-            report.error(path, line, f"deck config is not valid YAML: {_first_line(exc)}")
-            loaded = {}
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            report.error(path, 1, "deck config must be a mapping of keys to values")
-            loaded = {}
-        data = loaded
-        for key in sorted(set(map(str, data)) - KNOWN_KEYS):
-            report.warning(path, 1, f"unknown key '{key}' (known: {', '.join(sorted(KNOWN_KEYS))})")
-    name = str(data.get("name") or _default_name(cards_dir)).strip()
-    deck_id = data.get("id", stable_id(name))
-    if not isinstance(deck_id, int) or isinstance(deck_id, bool) or not 1 <= deck_id < 1 << 63:
-        report.error(path, 1, f"'id' must be a positive integer, not {deck_id!r}")
-        deck_id = stable_id(name)
-    namespace = str(data.get("namespace") or _derived_namespace(name))
-    tag = str(data.get("tag") or slugify(name))
+    data = _read(path, report) if path.is_file() else {}
+    for key in sorted(set(data) - KNOWN_KEYS):
+        report.warning(path, 1, f"unknown key {quoted(key)} (known: {', '.join(sorted(KNOWN_KEYS))})")
+    text = {key: value.strip() for key, value in data.items() if isinstance(value, str)}
+    for key in sorted(set(data) & KNOWN_KEYS - set(text)):
+        report.error(path, 1, f"'{key}' must be a single value, not a list or mapping")
+    name = text.get("name") or _default_name(cards_dir)
+    deck_id = stable_id(name)
+    if "id" in text:
+        if re.fullmatch(r"[1-9][0-9]{0,18}", text["id"]) and int(text["id"]) < 1 << 63:
+            deck_id = int(text["id"])
+        else:
+            report.error(path, 1, f"'id' must be a positive whole number, not {quoted(text['id'])}")
+    namespace = text.get("namespace") or _derived_namespace(name)
+    tag = text.get("tag") or slugify(name)
     if not re.fullmatch(r"[\w:-]+", tag):
-        report.error(path, 1, f"'tag' must be one Anki tag without spaces, not {tag!r}")
+        report.error(path, 1, f"'tag' must be one Anki tag without spaces, not {quoted(tag)}")
         tag = slugify(name)
-    description = str(data.get("description") or "")
-    return DeckConfig(name, description, deck_id, namespace, tag, from_file=path.is_file())
+    return DeckConfig(name, text.get("description", ""), deck_id, namespace, tag, from_file=path.is_file())
+
+
+def _read(path: Path, report: Report) -> dict:
+    """deck.yaml's mapping (empty, reported, when it is not one)."""
+    try:
+        loaded = strict_yaml.load(read_regular_file(path, strict_yaml.MAX_BYTES).decode("utf-8-sig"))
+    except FileTooLarge as exc:
+        report.error(path, 1, f"deck config is {exc.size:,} bytes; it is limited to {strict_yaml.MAX_BYTES:,}")
+        return {}
+    except OSError as exc:
+        report.error(path, 1, f"cannot read the deck config: {exc.strerror or exc}")
+        return {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", 0) + 1
+        report.error(path, line, f"deck config is not valid YAML: {_first_line(exc)}")
+        return {}
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        report.error(path, 1, "deck config must be a mapping of keys to values")
+        return {}
+    return loaded
 
 
 def _first_line(exc: Exception) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from ..errors import Report
@@ -13,6 +14,8 @@ MAX_CARD_BYTES = 1 << 20
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # The renderer uses private-use characters as placeholders; none may come from a card.
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
+# How Python shows the bytes of a file name that are not UTF-8.
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def find_card_files(cards_dir: Path) -> list[Path]:
@@ -27,16 +30,55 @@ def find_card_files(cards_dir: Path) -> list[Path]:
 
 
 def read_bytes(path: Path, report: Report) -> bytes | None:
-    """The file's bytes, or None (reported) when it cannot be read or is too large to be a card."""
+    """The file's bytes, or None (reported) when it cannot be read or cannot be a card: too large, not a
+    regular file (a pipe would block the build forever) or with a name that is not UTF-8."""
+    if _NOT_UTF8.search(str(path)):
+        report.error(path, 1, "the file's name is not valid UTF-8; rename it")
+        return None
     try:
-        size = path.stat().st_size
-        if size > MAX_CARD_BYTES:
-            report.error(path, 1, f"file is {size:,} bytes; cards are limited to {MAX_CARD_BYTES:,} bytes")
-            return None
-        return path.read_bytes()
+        return read_regular_file(path, MAX_CARD_BYTES)
+    except FileTooLarge as exc:
+        report.error(path, 1, f"file is {exc.size:,} bytes; cards are limited to {MAX_CARD_BYTES:,} bytes")
+    except NotARegularFile:
+        report.error(path, 1, "not a regular file (a pipe, device or socket); cards must be files")
     except OSError as exc:
         report.error(path, 1, f"cannot read the file: {exc.strerror or exc}")
-        return None
+    return None
+
+
+class NotARegularFile(OSError):
+    """A pipe, device or socket where a file was expected."""
+
+
+class FileTooLarge(OSError):
+    def __init__(self, size: int):
+        super().__init__(f"{size:,} bytes")
+        self.size = size
+
+
+def open_regular_file(path: Path):
+    """``path`` opened for reading in binary, if it is a regular file (NotARegularFile if not): opening
+    a pipe for reading would block until something writes to it."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotARegularFile(f"{path} is not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes, without ever blocking on a pipe."""
+    with open_regular_file(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise FileTooLarge(size)
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # it grew while it was read
+        raise FileTooLarge(len(data))
+    return data
 
 
 def read_text(path: Path, report: Report, data: bytes | None = None) -> str | None:
