@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 import re
 
-from ..errors import Report
+from ..errors import Report, quoted
 from ..fast import enabled as speed_up_enabled
 from ..fast import markdown as fast_markdown
 from ..read.cards import SourceCard
+from ..read.fences import FENCE_OPEN, fence_end
 from . import markdown
 from .cloze import ClozeProblem, ClozeTable, mark_clozes
 from .highlight import find_lexer, highlight
@@ -16,7 +17,6 @@ from .media import MediaError, MediaLibrary
 from .rendered import ImageUse, RenderedCard
 from .sanitize import find_unsafe_html, find_unsafe_links, sanitize
 
-_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)[^\n`]*$")
 # Placeholders are private-use characters, which Markdown copies through untouched.
 _BLOCK = "\ue020{}\ue021"
 _BLOCK_HTML = re.compile(r"(?:<p>)?\ue020(\d+)\ue021(?:</p>)?")
@@ -41,14 +41,15 @@ class _Chunk:
         self.images: list[ImageUse] = []
         self.known_blocks = known  # (language, code) -> HTML, from this card's previous rendering
         self.code_blocks: list[tuple[str, str, str]] = []
-        # Whether the Markdown has raw HTML or links: without them, Markdown's output is
-        # all our own (text escaped, images resolved) and sanitising it would change nothing.
-        self.unsafe = False
 
     def render(self, text: str, first_line: int) -> str:
         blocks: list[str] = []
         problems: list[ClozeProblem] = []
         prose = self._replace_fences(text.split("\n"), first_line, blocks, problems)
+        if self.table.overflowed:  # the card is refused: rendering its many clozes would only take time
+            for problem in problems:
+                self.report.error(self.card.path, problem.line, problem.message)
+            return ""
         maths: list[str] = []
         if "\\" in prose:
             prose = _CODE_OR_MATH.sub(lambda m: _protect_math(m, maths), prose)
@@ -61,7 +62,6 @@ class _Chunk:
             self.report.error(self.card.path, problem.line, problem.message)
         if _MAYBE_UNSAFE.search(text):
             masked = _mask_code(text)
-            self.unsafe = self.unsafe or bool(_MAYBE_UNSAFE.search(masked))
             for line, message in find_unsafe_html(masked, first_line) + find_unsafe_links(masked, first_line):
                 self.report.warning(self.card.path, line, message)
         return rendered
@@ -82,7 +82,7 @@ class _Chunk:
         prose_line = first_line
         i = 0
         while i < len(lines):
-            match = _FENCE_OPEN.match(lines[i])
+            match = FENCE_OPEN.match(lines[i])
             if not match:
                 prose.append(lines[i])
                 i += 1
@@ -91,10 +91,10 @@ class _Chunk:
             hint = f" before the code fence at line {fence_line}; a cloze cannot span a code fence"
             out.append(mark_clozes("\n".join(prose), prose_line, self.table, problems, hint)[0])
             prose = []
-            end = _fence_end(lines, i, match.group("fence"))
+            end = fence_end(lines, i, match.group("fence"))
             if end is None:
                 fence = match.group("fence")
-                message = f"code fence '{fence}' is never closed; add a closing '{fence}' line"
+                message = f"code fence {quoted(fence)} is never closed; add a closing {quoted(fence)} line"
                 self.report.error(self.card.path, fence_line, message)
                 end = len(lines)
             blocks.append(self._code_block(match, lines[i + 1 : end], fence_line, first_line + end, problems))
@@ -117,7 +117,9 @@ class _Chunk:
             self.code_blocks.append((language, marked, known))
             return known
         if language and find_lexer(language) is None:
-            self.report.warning(self.card.path, fence_line, f"unknown code language '{language}'; shown as plain text")
+            self.report.warning(
+                self.card.path, fence_line, f"unknown code language {quoted(language)}; shown as plain text"
+            )
             return highlight(marked, language)  # not remembered: the warning must come every time
         block = highlight(marked, language)
         self.code_blocks.append((language, marked, block))
@@ -141,18 +143,13 @@ def _mask_code(text: str) -> str:
     lines = text.split("\n")
     i = 0
     while i < len(lines):
-        match = _FENCE_OPEN.match(lines[i])
+        match = FENCE_OPEN.match(lines[i])
         if match:
-            end = _fence_end(lines, i, match.group("fence")) or len(lines) - 1
+            end = fence_end(lines, i, match.group("fence")) or len(lines) - 1
             lines[i : end + 1] = [""] * (end + 1 - i)
             i = end
         i += 1
     return _INLINE_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), "\n".join(lines))
-
-
-def _fence_end(lines: list[str], start: int, fence: str) -> int | None:
-    closing = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
-    return next((j for j in range(start + 1, len(lines)) if closing.match(lines[j])), None)
 
 
 def _protect_math(match: re.Match, maths: list[str]) -> str:
@@ -178,13 +175,19 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
     if not _TAGS.sub("", question).strip() and "<img" not in question:
         report.error(card.path, card.question_line, "the question is empty: write it after '# '")
     answer, details = _render_body(card, chunk)
-    if not answer.strip():
+    if not answer.strip() and not table.overflowed:
         report.warning(card.path, card.question_line, "the answer is empty")
-    if chunk.unsafe:
-        media = frozenset(image.name for image in chunk.images)
-        answer = sanitize(answer, media)
-        details = sanitize(details, media) if details else ""
+    # Sanitised last: what follows only turns cloze markers into text (hints escaped), outside tags.
+    media = frozenset(image.name for image in chunk.images)
+    answer = sanitize(answer, media)
+    details = sanitize(details, media) if details else ""
     full = answer + (f'\n<div class="details">{details}</div>' if details else "")
+    for cloze in table.in_tags(full):
+        message = (
+            f"cloze {{{{c{cloze.number}::...}}}} is inside an HTML attribute (an image's alt text or a link's"
+            " title), where Anki cannot show it; move it out"
+        )
+        chunk.report.error(card.path, cloze.line, message)
     for cloze in table.broken(full):
         message = (
             f"cloze {{{{c{cloze.number}::...}}}} does not wrap whole Markdown elements (it spans table cells,"
@@ -203,7 +206,7 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
         cloze_text=table.to_anki(full) if numbers else "",
         cloze_numbers=numbers,
         reference=_references(card.references),
-        section=" › ".join(card.sections),
+        section=" › ".join(html.escape(section) for section in card.sections),
         images=tuple(chunk.images),
         code_blocks=tuple(chunk.code_blocks),
     )

@@ -11,6 +11,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from ..errors import LineCounter, quoted
+
 # One code point per cloze occurrence (Supplementary Private Use Area-A), so a marker
 # is a single character wherever it ends up: in prose, in a code token, in an attribute.
 OPEN_BASE = 0xF0000
@@ -21,9 +23,12 @@ _MARKER_OR_TAG = re.compile(
     f"[{chr(OPEN_BASE)}-{chr(OPEN_LIMIT)}{CLOSE}]"
     r"|<(?P<end>/?)(?P<name>[A-Za-z][A-Za-z0-9]*)\b[^>]*?(?P<selfclosing>/?)>"
 )
+_TAG = re.compile(r"<[^>]*>")
 _VOID_TAGS = {"br", "hr", "img", "wbr", "input", "col", "source"}
 # Anki ignores cloze numbers above 500 when it assigns card ordinals.
 MAX_NUMBER = 500
+# Occurrences in one card (the same number may occur many times): far more than any card needs.
+MAX_CLOZES = 1000
 
 _TOKEN = re.compile(r"\{\{c(\d+)::|\}\}|::")
 _VALID_OPEN = re.compile(r"\{\{c\d+::")
@@ -50,6 +55,7 @@ class ClozeTable:
 
     def __init__(self) -> None:
         self.clozes: list[Cloze] = []
+        self.overflowed = False  # more than MAX_CLOZES were found (and reported)
 
     def add(self, cloze: Cloze) -> str:
         index = len(self.clozes)
@@ -86,6 +92,11 @@ class ClozeTable:
             return f"{{{{c{cloze.number}::"
 
         return MARKERS.sub(swap, rendered)
+
+    def in_tags(self, rendered: str) -> list[Cloze]:
+        """Clozes whose markers ended up inside a tag (in an attribute's value) rather than in text."""
+        inside = {ord(m) - OPEN_BASE for tag in _TAG.findall(rendered) for m in MARKERS.findall(tag) if m != CLOSE}
+        return [self.clozes[index] for index in sorted(inside)]
 
     def broken(self, rendered: str) -> list[Cloze]:
         """Clozes that do not wrap whole HTML elements after rendering (Anki needs balanced HTML).
@@ -148,6 +159,7 @@ def mark_clozes(
     out: list[str] = []
     stack: list[list] = []  # [start offset in out, number, hint_start or None, line]
     pos = 0
+    lines = LineCounter(text, first_line)
     for match in _TOKEN.finditer(text):
         token = match.group()
         if token == "::":
@@ -158,7 +170,7 @@ def mark_clozes(
             continue
         out.append(text[pos : match.start()])
         pos = match.end()
-        line = first_line + text.count("\n", 0, match.start())
+        line = lines.line_of(match.start())
         if token == "}}":
             if not stack:
                 out.append(token)
@@ -172,6 +184,13 @@ def mark_clozes(
                 problems.append(
                     ClozeProblem(open_line, f"empty cloze {{{{c{number}::}}}}: put the hidden text after '::'")
                 )
+            if len(table.clozes) >= MAX_CLOZES:
+                if not table.overflowed:  # reported once
+                    message = f"more than {MAX_CLOZES:,} clozes in one card; split it into several cards"
+                    problems.append(ClozeProblem(open_line, message))
+                    table.overflowed = True
+                out.append(inner)
+                continue
             out.append(table.add(Cloze(number, hint, open_line)) + inner + CLOSE)
             continue
         number = int(match.group(1))
@@ -187,8 +206,11 @@ def mark_clozes(
                 line, f"cloze {{{{c{number}::... is not closed{unclosed_hint}: add '}}}}' after the hidden text"
             )
         )
+    lines = LineCounter(text, first_line)
     for match in _LOOKALIKE.finditer(text):
         if not _VALID_OPEN.match(text, match.start()):
-            line = first_line + text.count("\n", 0, match.start())
-            problems.append(ClozeProblem(line, f"malformed cloze '{match.group()}'; did you mean '{{{{c1::...}}}}'?"))
+            line = lines.line_of(match.start())
+            problems.append(
+                ClozeProblem(line, f"malformed cloze {quoted(match.group())}; did you mean '{{{{c1::...}}}}'?")
+            )
     return "".join(out), bool(stack)

@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ..errors import display_path
+from ..errors import display_path, quoted
+from ..read.files import FileTooLarge, read_regular_file
+from .media_content import content_problem
 
 MAX_MEDIA_BYTES = 10 << 20
 IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
@@ -61,27 +63,39 @@ class MediaLibrary:
 
     def _load(self, ref: str) -> MediaFile:
         if _SCHEME.match(ref) or ref.startswith("//"):
-            raise MediaError(f"image '{ref}' is not a file in the media folder; only local media files can be packaged")
+            raise MediaError(
+                f"image {quoted(ref)} is not a file in the media folder; only local media files can be packaged"
+            )
         relative = PurePosixPath(ref.replace("\\", "/"))
         if relative.is_absolute() or ".." in relative.parts:
-            raise MediaError(f"image '{ref}' points outside the media folder; use a file name inside it")
+            raise MediaError(f"image {quoted(ref)} points outside the media folder; use a file name inside it")
         if relative.suffix.lower() not in IMAGE_TYPES:
             kinds = ", ".join(sorted(IMAGE_TYPES))
-            raise MediaError(f"image '{ref}' is not an image file; use one of {kinds}")
+            raise MediaError(f"image {quoted(ref)} is not an image file; use one of {kinds}")
         root = self.media_dir.resolve()
         path = self.media_dir / relative
         if not path.is_file():
             folder = display_path(self.media_dir)
             if not self.media_dir.is_dir():
-                raise MediaError(f"image '{ref}' not found: the media folder {folder} does not exist (see --media)")
-            raise MediaError(f"image '{ref}' not found in the media folder {folder}{self._suggestion(ref)}")
+                raise MediaError(
+                    f"image {quoted(ref)} not found: the media folder {folder} does not exist (see --media)"
+                )
+            raise MediaError(f"image {quoted(ref)} not found in the media folder {folder}{self._suggestion(ref)}")
         self.referenced.add(path.resolve())
         if not path.resolve().is_relative_to(root):
-            raise MediaError(f"image '{ref}' is a link leading outside the media folder")
-        size = path.stat().st_size
-        if size > MAX_MEDIA_BYTES:
-            raise MediaError(f"image '{ref}' is {size:,} bytes; media files are limited to {MAX_MEDIA_BYTES:,} bytes")
-        return MediaFile(packaged_name(relative.as_posix(), path.read_bytes()), path)
+            raise MediaError(f"image {quoted(ref)} is a link leading outside the media folder")
+        try:
+            data = read_regular_file(path, MAX_MEDIA_BYTES)
+        except FileTooLarge as exc:
+            raise MediaError(
+                f"image {quoted(ref)} is {exc.size:,} bytes; media files are limited to {MAX_MEDIA_BYTES:,} bytes"
+            ) from None
+        except OSError as exc:
+            raise MediaError(f"image {quoted(ref)} cannot be read: {exc.strerror or exc}") from None
+        problem = content_problem(relative.suffix.lower(), data)
+        if problem:
+            raise MediaError(f"image {quoted(ref)} {problem}")
+        return MediaFile(packaged_name(relative.as_posix(), data), path)
 
     def _suggestion(self, ref: str) -> str:
         names = [p.relative_to(self.media_dir).as_posix() for p in self.files()]

@@ -9,7 +9,10 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -22,6 +25,9 @@ from .cache import RenderCache
 from .media import MediaError, MediaLibrary
 from .rendered import ImageUse, RenderedCard
 
+# A card that takes longer than this to render is refused (Python-Markdown is quadratic on some
+# pathological input); enforced where the platform allows (see time_limit).
+MAX_CARD_SECONDS = 10
 # Below this many cards to render, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 64
 BATCH_SIZE = 128  # files per message to and from a worker process
@@ -98,8 +104,17 @@ def process_file(job: Job, data: bytes, library: MediaLibrary, known_blocks: tup
 
     report = Report(job.cards_dir)
     library.referenced = set()
-    source = parse_card(job.path, job.cards_dir, report, data)
-    rendered = render_card(source, library, report, known_blocks) if source is not None else None
+    try:
+        with time_limit(MAX_CARD_SECONDS):
+            source = parse_card(job.path, job.cards_dir, report, data)
+            rendered = render_card(source, library, report, known_blocks) if source is not None else None
+    except CardTimeout:
+        source = rendered = None
+        report.error(job.path, 1, f"rendering took more than {MAX_CARD_SECONDS} s; simplify the card (e.g. fewer "
+                     "unmatched brackets or emphasis markers)")  # fmt: skip
+    except RecursionError:
+        source = rendered = None
+        report.error(job.path, 1, "the card is nested too deeply (lists or quotes inside each other); flatten it")
     if report.has_errors():
         rendered = None
     elif rendered is not None:
@@ -109,6 +124,31 @@ def process_file(job: Job, data: bytes, library: MediaLibrary, known_blocks: tup
         guids, digests = note_guids(job.namespace, source.id), note_digests(job.tag, rendered)
         rendered = rendered._replace(source=source, guids=guids, digests=digests)
     return FileResult(source, rendered, tuple(report.problems), tuple(sorted(library.referenced)))
+
+
+class CardTimeout(BaseException):
+    """A card took longer than MAX_CARD_SECONDS (a BaseException: no speed-up's fallback catches it)."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise CardTimeout in the block after ``seconds``; only where a timer signal can interrupt it
+    (POSIX, on the main thread), else the block runs unbounded."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise CardTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def process_all(
