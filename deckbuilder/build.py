@@ -134,12 +134,27 @@ def build(options: BuildOptions, progress: Callable | None = None) -> BuildResul
 
 
 def _build(options: BuildOptions, progress: Callable | None) -> BuildResult:
+    writing = not options.check_only and options.output is not None
+    if writing:
+        from .package.output import check_output
+
+        report = Report(options.cards_dir)
+        check_output(options.output, options.cards_dir, options.media_dir, report)
+        if report.has_errors():
+            raise BuildError(report.sorted())
     config, rendered, report = check(options, progress)
     if report.has_errors(strict=options.strict):
         raise BuildError(report.sorted())
-    warnings = report.sorted()
-    if options.check_only or options.output is None:
-        return BuildResult(config, None, warnings, rendered)
+    if not writing:
+        return BuildResult(config, None, report.sorted(), rendered)
+    from .package.output import output_lock
+
+    with output_lock(options.output, options.cache_dir):
+        return _write(options, config, rendered, report)
+
+
+def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Report) -> BuildResult:
+    """Package the rendered cards, against the previous package at the output path (under its lock)."""
     from .package.collection_copy import CollectionCopy
     from .package.notes import make_notes
     from .package.previous import read_previous
@@ -148,8 +163,13 @@ def _build(options: BuildOptions, progress: Callable | None) -> BuildResult:
     deck_name = options.deck_name or config.name
     notes = make_notes(rendered, config, deck_name)
     previous = read_previous(options.output)
+    if previous.damaged:
+        message = "the file at the output path is an Anki package this build cannot read; it is replaced"
+        report.warning(options.output, 1, message + " (every note counts as new)")
+        if options.strict:
+            raise BuildError(report.sorted())
     media = packaged_media(rendered)
     copy = CollectionCopy(options.cache_dir, folder_key(options.cards_dir)) if options.cache_dir else None
     summary = write_package(notes, config, deck_name, media, options.output, previous, build_time(), copy)
     changes = compare(notes, previous, config)
-    return BuildResult(config, options.output, warnings, rendered, summary, changes)
+    return BuildResult(config, options.output, report.sorted(), rendered, summary, changes)

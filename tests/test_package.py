@@ -37,7 +37,8 @@ def test_notes_land_in_section_sub_decks(project, collection):
 def test_deck_description_comes_from_config(project, collection):
     project.write(FILES).build()
     import_package(collection, project.output)
-    assert collection.decks.by_name("Test Deck")["desc"] == "A deck for <b>testing</b>."
+    # deck.yaml holds text, not HTML: Anki shows the description as HTML, so it is escaped
+    assert collection.decks.by_name("Test Deck")["desc"] == "A deck for &lt;b&gt;testing&lt;/b&gt;."
 
 
 def test_tags_are_deck_section_and_front_matter_tags(project, collection):

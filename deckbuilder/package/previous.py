@@ -39,9 +39,11 @@ class PreviousBuild:
     manifest: bytes | None = None  # as stored in the package, when it has one
     frame: str | None = None  # its manifest_frame
     layout: dict[str, tuple] = field(default_factory=dict)  # GUID -> (mod, deck, due, card ordinals)
+    damaged: bool = False  # a package was there, but could not be read
 
 
 EMPTY = PreviousBuild({}, {})
+UNREADABLE = PreviousBuild({}, {}, damaged=True)
 
 
 class Manifest(NamedTuple):
@@ -80,7 +82,8 @@ def manifest_frame(content: dict) -> str:
 
 
 def read_previous(path: Path) -> PreviousBuild:
-    """What the .apkg at ``path`` holds; empty when there is none or it is not a readable package."""
+    """What the .apkg at ``path`` holds: EMPTY when there is none, UNREADABLE when it is damaged or of a
+    shape this tool does not know (a package is untrusted input: nothing in it may stop the build)."""
     if not path.is_file():
         return EMPTY
     try:
@@ -91,9 +94,9 @@ def read_previous(path: Path) -> PreviousBuild:
                 if previous is not None:
                     return previous
             collection = package.read(COLLECTION)
-    except (OSError, KeyError, zipfile.BadZipFile, ValueError, TypeError, IndexError):
-        return EMPTY
-    return _from_collection(collection)
+        return _from_collection(collection)
+    except Exception:
+        return UNREADABLE
 
 
 def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild | None:
@@ -105,10 +108,16 @@ def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild | None:
     deck_names = data["deck_names"]
     notes, layout = {}, {}
     for guid, mod, card_id, tags, digest, deck, due, ords in zip(*(columns[n] for n in NOTE_COLUMNS), strict=True):
+        if not (_all(str, guid, card_id, digest, deck_names[deck]) and _all(int, mod, due, *ords)):
+            raise ValueError("a manifest of an unexpected shape")
         notes[guid] = PreviousNote(guid, mod, card_id, tag_sets[tags], digest)
         layout[guid] = (mod, deck_names[deck], due, tuple(ords))
     models = {int(mid): (int(mod), digest) for mid, (mod, digest) in data["models"].items()}
     return PreviousBuild(notes, models, manifest, manifest_frame(data), layout)
+
+
+def _all(kind: type, *values) -> bool:
+    return all(type(value) is kind for value in values)
 
 
 def _from_collection(collection: bytes) -> PreviousBuild:
@@ -121,12 +130,12 @@ def _from_collection(collection: bytes) -> PreviousBuild:
         notes = {}
         for guid, mod, flds, tags in conn.execute("SELECT guid, mod, flds, tags FROM notes"):
             fields, tag_list = flds.split("\x1f"), tags.split()
-            notes[guid] = PreviousNote(guid, mod, fields[-1], tuple(tag_list), note_digest(fields, tag_list))
+            notes[str(guid)] = PreviousNote(
+                str(guid), int(mod), fields[-1], tuple(tag_list), note_digest(fields, tag_list)
+            )
         (models_json,) = conn.execute("SELECT models FROM col").fetchone()
         # Without a manifest there is no digest to compare: the note types count as changed (a newer time).
-        models = {int(mid): (m["mod"], "") for mid, m in json.loads(models_json).items()}
+        models = {int(mid): (int(m["mod"]), "") for mid, m in json.loads(models_json).items()}
         return PreviousBuild(notes, models)
-    except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError):
-        return EMPTY
     finally:
         conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import tempfile
@@ -46,7 +47,8 @@ def write_package(
     uncompressed copy of the collection is kept for the next rebuild to patch (None: nowhere).
     """
     css = notetypes.card_css()
-    decks = {deck_name: (config.deck_id, config.description)}
+    # Anki shows a deck's description as HTML: deck.yaml's is text.
+    decks = {deck_name: (config.deck_id, html.escape(config.description))}
     for name in dict.fromkeys(packaged.deck_name for packaged in notes):  # in order of first use
         if name not in decks:
             decks[name] = (stable_id(f"{config.namespace}:{name}"), "")
