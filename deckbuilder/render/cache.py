@@ -9,8 +9,10 @@ make and git tell changed files).
 
 Two files per cards folder: the entries, an append-only log of pickled batches of plain
 tuples (a rebuild appends its few new entries instead of rewriting tens of MB; the log is
-compacted when it holds twice what the deck uses), and the stat index. Deleting either
-is always safe: entries are found by content, so a lost or damaged part only means misses.
+compacted when it holds twice what the deck uses), and the stat index. Each batch is stored
+with its length and a digest, and is used only when both check out: a damaged, cut or
+tampered batch and everything after it is ignored, and the next save rewrites the log. Deleting
+either file is always safe: entries are found by content, so a lost part only means misses.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ import importlib.util
 import os
 import pickle
 import platform
+import struct
 import tempfile
 import time
 from pathlib import Path
 
 from ..fast import enabled_names
+from ..read.files import open_regular_file
 from ..versions import LIBRARIES, source_digest
 
-FORMAT = 4
+FORMAT = 5
 # A file's recorded stat is trusted only when it was modified this long before the build that
 # recorded it started: a coarse file-system clock could hide an edit made just around that time.
 TRUST_MARGIN_NS = 2 * 10**9
@@ -84,8 +88,8 @@ class RenderCache:
 
     def _load_index(self) -> None:
         try:
-            with open(self.path, "rb") as handle:
-                stored_format, stored_namespace, started, files = pickle.load(handle)
+            with open_regular_file(self.path) as handle:
+                stored_format, stored_namespace, started, files = _read_batch(handle)
             if (stored_format, stored_namespace) == (FORMAT, self.namespace):
                 self.files = files
                 self.trusted_before = started - TRUST_MARGIN_NS
@@ -94,14 +98,16 @@ class RenderCache:
 
     def _load_log(self) -> None:
         try:
-            with open(self.log_path, "rb") as handle:
-                if pickle.load(handle) != (FORMAT, self.namespace):
+            with open_regular_file(self.log_path) as handle:
+                if _read_batch(handle) != (FORMAT, self.namespace):
                     return
                 self.log_is_current = True
-                while True:  # batches until the end, or until one that a crash cut short
-                    self.entries.update(pickle.load(handle))
-        except (*_DAMAGED, KeyError, IndexError):
+                while True:  # batches until the end
+                    self.entries.update(_read_batch(handle))
+        except EOFError:
             pass
+        except _DAMAGED:  # the verified batches before the damage are kept; the next save rewrites the log
+            self.log_is_current = False
 
     def known_key(self, relative: str, stat: os.stat_result) -> str | None:
         """The key recorded for the file when it has not been touched since (None: read it)."""
@@ -145,34 +151,86 @@ class RenderCache:
                 _replace(self.log_path, (FORMAT, self.namespace), self.used)
             elif new:
                 with open(self.log_path, "ab") as handle:
-                    handle.write(_dumps(new))  # one write: appends from two builds do not interleave
+                    handle.write(_batch(new))  # one write: appends from two builds do not interleave
             if self.seen != self.files:
                 _replace(self.path, (FORMAT, self.namespace, self.started, self.seen))
         except OSError:
             pass  # an unwritable cache folder only makes the next build slower
 
 
-_DAMAGED = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError)
+_DAMAGED = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
+            KeyError, IndexError, MemoryError, RecursionError)  # fmt: skip
+# A batch: its length and digest, then the pickle.
+_HEADER = struct.Struct(">Q16s")
 
 
-def _dumps(value) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def _digest(data) -> bytes:
+    return hashlib.sha256(data).digest()[:16]
+
+
+def _batch(value) -> bytes:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(data), _digest(data)) + data
+
+
+def _read_batch(handle):
+    """The next batch's value; EOFError at the end of the file, ValueError for a batch that is cut or damaged."""
+    header = handle.read(_HEADER.size)
+    if not header:
+        raise EOFError
+    if len(header) < _HEADER.size:
+        raise ValueError("a batch cut short")
+    length, digest = _HEADER.unpack(header)
+    data = handle.read(length)
+    if len(data) < length or _digest(data) != digest:
+        raise ValueError("a damaged batch")
+    return pickle.loads(data)
+
+
+class _HashingWriter:
+    """Writes through to a file, keeping count and a digest of what went by."""
+
+    def __init__(self, handle):
+        self.handle, self.hash, self.size = handle, hashlib.sha256(), 0
+
+    def write(self, data) -> int:
+        self.hash.update(data)
+        self.size += len(data)
+        return self.handle.write(data)
 
 
 def _replace(path: Path, *values) -> None:
-    """Pickle values one after another into a new file, then move it into place.
+    """Write values as batches into a new file, then move it into place.
 
-    Streamed to the file: a large deck's entries would otherwise be tens of MB more in memory.
+    Each pickle is streamed to the file (and its header filled in afterwards): a large deck's
+    entries would otherwise be tens of MB more in memory.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             for value in values:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                start = handle.tell()
+                handle.write(bytes(_HEADER.size))
+                writer = _HashingWriter(handle)
+                pickle.dump(value, writer, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.seek(start)
+                handle.write(_HEADER.pack(writer.size, writer.hash.digest()[:16]))
+                handle.seek(0, os.SEEK_END)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _remove_old_temporaries(path)
+
+
+def _remove_old_temporaries(path: Path) -> None:
+    """Temporary files of this cache file that a build stopped midway left (an hour old: none still in use)."""
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if time.time() - leftover.stat().st_mtime > 3600:
+                leftover.unlink()
+        except OSError:
+            pass
 
 
 def _signature(stat: os.stat_result) -> tuple:
