@@ -20,10 +20,11 @@ class ChangeReport:
     deck_tag: str
 
     def removed_search(self) -> str:
-        """An Anki browser search that finds the removed cards' notes (Anki never deletes on import)."""
-        # In Anki's search "_" matches any one character; ids have no other special character.
-        ids = " OR ".join("Id:" + card_id.replace("_", "\\_") for card_id in self.removed)
-        return f"tag:{self.deck_tag} ({ids})"
+        """An Anki browser search that finds the removed cards' notes (Anki never deletes on import), and
+        only them: a case-sensitive, anchored regular expression per id (a plain ``Id:alpha`` search
+        ignores case, and would also find a kept ``Alpha``)."""
+        terms = " OR ".join(f'"Id:re:(?-i)^{card_id.replace(".", chr(92) + ".")}$"' for card_id in self.removed)
+        return f"tag:{self.deck_tag} ({terms})"
 
 
 def compare(notes, previous: PreviousBuild, config: DeckConfig) -> ChangeReport:
