@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,6 +42,10 @@ FRAGMENTS = [
     "## Details\n", "\\(", "\\)", "\\[", "\\]", "![x](d.svg)", "![x](../d.svg)", "<script>", "<b>", "`", "_", "*",
     "<!--", "-->", "| x |\n|---|\n",
     "\t", "\r\n", "\ufeff", "é", "🚀", "\x00", "[link](https://x.io)", "|", "\n\n", "- ", "1. ", "<", "&", "{", "}",
+    # hostile shapes: markup and handlers, clozes in attributes, links to media, YAML aliases, pathological Markdown
+    "<img src=x onerror=alert(1)>", '" onerror="alert(1)', "<svg onload=alert(1)>", "javascript:alert(1)",
+    '![{{c1::alt::"x}}](d.svg)', '[l](https://x.io "{{c1::t}}")', "[r](d.svg)", "<!x", "<?x", "&a [x]", "*a",
+    "a: &a [1]\nb: *a\n", "[" * 300, "*" * 300, "{{c1::x}}" * 50, "> " * 100, "\\" * 300,
 ]  # fmt: skip
 
 fragment = st.sampled_from(FRAGMENTS) | st.text(max_size=8)
@@ -74,10 +81,42 @@ FUZZ = settings(
 )
 
 
-def fresh_project() -> Project:
+HOSTILE_NAMES = ["x.md", "<img src=x onerror=alert(1)>/x.md", "a::b/x.md", "evil\n.md:1: error: x.md", "é 🚀.md",
+                 "x.md/../y.md", ".hidden.md"]  # fmt: skip
+HOSTILE_MEDIA = [
+    SVG, b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', b"<svg><script>alert(1)</script></svg>",
+    b'<svg xmlns="http://www.w3.org/2000/svg"><image href="https://e.x/p.png"/></svg>', b"not an image", b"",
+]  # fmt: skip
+
+
+def fresh_project(media: bytes = SVG) -> Project:
     project = Project(Path(tempfile.mkdtemp(prefix="fuzz-")))
-    project.write({"seed.md": VALID.replace("id: seed", "id: other")}, {"d.svg": SVG})
+    project.write({"seed.md": VALID.replace("id: seed", "id: other")}, {"d.svg": media})
     return project
+
+
+ACTIVE = re.compile(rb"<script|\son[a-z]+\s*=|javascript:|<iframe|<object|<embed", re.IGNORECASE)
+
+
+def assert_no_active_content(package: Path) -> None:
+    """Nothing in the package's fields or media can run: no script, handler or javascript: URL."""
+    with zipfile.ZipFile(package) as archive:
+        for name in archive.namelist():
+            data = archive.read(name)
+            if name == "collection.anki2":
+                data = b"\n".join(_fields(data))
+            assert not ACTIVE.search(data), (name, ACTIVE.search(data))
+
+
+def _fields(collection: bytes) -> list[bytes]:
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.deserialize(collection)
+    try:
+        return [flds.encode() for (flds,) in conn.execute("SELECT flds FROM notes")]
+    finally:
+        conn.close()
 
 
 @FUZZ
@@ -95,6 +134,38 @@ def test_any_card_gives_a_deck_or_a_clean_error_report(collection, data):
         log = import_package(collection, project.output)
         assert len(log.new) + len(log.updated) + len(log.duplicate) == result.summary.notes
         assert collection.get_empty_cards().notes == []
+        assert_no_active_content(project.output)
+    finally:
+        shutil.rmtree(project.root)
+
+
+@FUZZ
+@given(
+    data=random_card,
+    name=st.sampled_from(HOSTILE_NAMES),
+    media=st.sampled_from(HOSTILE_MEDIA),
+    pipe=st.booleans(),
+    seed=st.integers(0, 3),
+)
+def test_hostile_names_media_and_pipes_give_a_safe_deck_or_a_clean_error(collection, data, name, media, pipe, seed):
+    """Seeded: the same shapes every run, plus what Hypothesis draws."""
+    project = fresh_project(media)
+    try:
+        project.write({name: data})
+        if pipe:
+            os.mkfifo(project.cards / f"pipe{seed}.md")
+        args = ["-q", "--cards", str(project.cards), "--media", str(project.media), "-o", str(project.output)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code in (0, 1), result.output
+        assert isinstance(result.exception, (SystemExit, type(None))), repr(result.exception)
+        if result.exit_code == 0:
+            assert_no_active_content(project.output)
+            log = import_package(collection, project.output)
+            assert not log.conflicting
+        else:
+            assert ": error: " in result.stderr and not project.output.exists()
+        for line in result.stderr.splitlines():  # no forged lines: every line is a message or a summary
+            assert re.match(r"^('.*'|[^'\s][^:]*):\d+: (error|warning|note): |^build_deck: ", line), line
     finally:
         shutil.rmtree(project.root)
 
