@@ -15,7 +15,14 @@ from importlib import resources
 
 from pygments.style import Style
 
-from ..render.code_theme import CODE_CLASS, LIGHT_BACKGROUND, NIGHT_BACKGROUND, LightCodeStyle, NightCodeStyle
+from ..render.code_theme import (
+    CODE_CLASS,
+    LIGHT_BACKGROUND,
+    MAX_INDENT,
+    NIGHT_BACKGROUND,
+    LightCodeStyle,
+    NightCodeStyle,
+)
 
 QA_MODEL_ID = 1_734_209_113
 CLOZE_MODEL_ID = 1_734_209_114
@@ -42,7 +49,12 @@ def code_css() -> str:
     Both come from deckbuilder/render/code_theme.py, which gives every token class a colour
     meeting WCAG AA on its block's background in both modes.
     """
-    light = f"pre.{CODE_CLASS} {{ background-color: {LIGHT_BACKGROUND}; }}\n"
+    # A wrapped code line hangs two columns under the start of its own text (see highlight._Lines).
+    hanging = "".join(
+        f"pre.{CODE_CLASS} .indent-{n} {{ padding-left: {n + 2}ch; text-indent: -{n + 2}ch; }}\n"
+        for n in range(MAX_INDENT + 1)
+    )
+    light = hanging + f"pre.{CODE_CLASS} {{ background-color: {LIGHT_BACKGROUND}; }}\n"
     night = f".nightMode pre.{CODE_CLASS} {{ background-color: {NIGHT_BACKGROUND}; }}\n"
     return (
         light
@@ -116,3 +128,9 @@ CLOZE = NoteType(
     sort_field=1,  # the question: sorting cloze notes by their blanked text would be meaningless
 )
 NOTE_TYPES = (QA, CLOZE)
+
+
+def note_type_digests() -> dict[int, tuple[str, str]]:
+    """Each note type's name and digest (of everything Anki takes from it), by id."""
+    css = card_css()
+    return {note_type.model_id: (note_type.name, note_type.digest(css)) for note_type in NOTE_TYPES}

@@ -23,6 +23,9 @@ from pygments.token import (
 )
 
 CODE_CLASS = "highlight"  # the class of every highlighted <pre>
+# Code lines carry their indentation as a class (indent-0 ... indent-40, see highlight._Lines);
+# deeper indentation is drawn as this deep.
+MAX_INDENT = 40
 LIGHT_BACKGROUND = "#f6f8fa"
 NIGHT_BACKGROUND = "#161b22"
 
