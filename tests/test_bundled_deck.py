@@ -144,4 +144,5 @@ def test_bundled_deck_imports_into_anki_with_no_empty_cards(sources, tmp_path, c
     check = collection.media.check()
     assert list(check.missing) == [] and list(check.unused) == []
     decks = {collection.decks.name(c.did) for c in cards_of(collection)}
-    assert decks == {f"Keras Interview Questions::{s}" for s in (*SECTIONS, NEW_SECTION)}
+    numbered = [f"{n} {section}" for n, section in enumerate((*SECTIONS, NEW_SECTION), start=1)]
+    assert decks == {f"Keras Interview Questions::{name}" for name in numbered}

@@ -29,9 +29,19 @@ def test_notes_land_in_section_sub_decks(project, collection):
     project.write(FILES).build()
     import_package(collection, project.output)
     decks = {collection.decks.name(c.did) for c in cards_of(collection)}
-    assert decks == {"Test Deck", "Test Deck::Basics", "Test Deck::More stuff"}
+    # the folders' numbers stay in the sub-decks' names: Anki studies sub-decks in the order of their names
+    assert decks == {"Test Deck", "Test Deck::1 Basics", "Test Deck::2 More stuff"}
     (second,) = cards_of(collection, "Id:second")
-    assert collection.decks.name(second.did) == "Test Deck::Basics"
+    assert collection.decks.name(second.did) == "Test Deck::1 Basics"
+    assert second.note()["Section"] == "Basics"  # cards show the section's name without its number
+
+
+def test_sub_deck_numbers_are_padded_so_that_name_order_is_folder_order(project, collection):
+    project.write({f"{n}-part/x{n}.md": card(f"x{n}", f"Q{n}?", "A.") for n in (1, 2, 10)})
+    project.build()
+    import_package(collection, project.output)
+    names = sorted(collection.decks.name(c.did).split("::")[1] for c in cards_of(collection))
+    assert names == ["01 Part", "02 Part", "10 Part"]
 
 
 def test_deck_description_comes_from_config(project, collection):

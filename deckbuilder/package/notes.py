@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..read.cards import order_number, section_name
 from ..read.config import DeckConfig, note_guids, slugify
 from .notetypes import CLOZE, QA, NoteType
 from .previous import PreviousBuild, note_digest
@@ -60,11 +61,17 @@ def note_digests(tag: str, card: RenderedCard) -> tuple[str, str, str]:
 
 
 def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) -> list[PackagedNote]:
-    """Two notes per card (question/answer, and cloze when it has clozes), in source order."""
+    """Two notes per card (question/answer, and cloze when it has clozes), in source order.
+
+    New cards are studied in order of their position (Anki's "due" of a new card): every question/answer
+    card of the deck comes before the cloze cards, so a cloze never follows the card that just showed
+    its answer. Sub-decks, which Anki studies in the order of their names, keep their folders' numbers.
+    """
     notes = []
+    decks = sub_deck_names([card.source for card in cards], deck_name)
     for due, card in enumerate(cards):
         source = card.source
-        deck = "::".join((deck_name, *source.sections))
+        deck = decks[source.rel.rpartition("/")[0]]
         tags = card_tags(config.tag, source)
         # Usually worked out (and cached) with the card, for the namespace and tag they name.
         guids = card.guids if card.guids[:1] == (config.namespace,) else note_guids(config.namespace, source.id)
@@ -75,9 +82,33 @@ def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) ->
         if card.cloze_numbers:
             # Anki's rule, computed here: one card per cloze number (genanki misses nested ones).
             ords = tuple(number - 1 for number in card.cloze_numbers)
-            notes.append(PackagedNote(source.id, CLOZE, cloze_guid, cloze_fields(card), tags, deck, due, ords,
-                                      cloze_digest))  # fmt: skip
+            notes.append(PackagedNote(source.id, CLOZE, cloze_guid, cloze_fields(card), tags, deck, len(cards) + due,
+                                      ords, cloze_digest))  # fmt: skip
     return notes
+
+
+def sub_deck_names(sources: list[SourceCard], deck_name: str) -> dict[str, str]:
+    """The deck of each folder of cards (by its path, "" for the top): ``1-foundational`` becomes the sub-deck
+    ``Deck::1 Foundational``, the numbers of sibling folders padded to one width (``01``... ``10``) so that
+    Anki's order of names is the folders' order."""
+    folders = {source.rel.rpartition("/")[0] for source in sources}
+    widths: dict[tuple[str, ...], int] = {}
+    for folder in folders:
+        parts = tuple(folder.split("/")) if folder else ()
+        for depth, part in enumerate(parts):
+            number = order_number(part)
+            if number is not None:
+                widths[parts[:depth]] = max(widths.get(parts[:depth], 0), len(number))
+    names = {}
+    for folder in folders:
+        parts = tuple(folder.split("/")) if folder else ()
+        components = [deck_name]
+        for depth, part in enumerate(parts):
+            number = order_number(part)
+            name = section_name(part)
+            components.append(name if number is None else f"{number.zfill(widths[parts[:depth]])} {name}")
+        names[folder] = "::".join(components)
+    return names
 
 
 def note_times(notes: list[PackagedNote], previous: PreviousBuild, now: int) -> dict[str, int]:

@@ -43,11 +43,20 @@ class SourceCard(NamedTuple):
     details_line: int
 
 
+_ORDER_NUMBER = re.compile(r"^(\d+)[-_ .]*")
+
+
 def section_name(folder: str) -> str:
-    """``2-intermediate`` -> ``Intermediate``: the number only orders sections."""
-    words = re.sub(r"^\d+[-_ .]*", "", folder).replace("-", " ").replace("_", " ").strip()
+    """``2-intermediate`` -> ``Intermediate``: the section's name as cards show it, without its number."""
+    words = _ORDER_NUMBER.sub("", folder).replace("-", " ").replace("_", " ").strip()
     words = words or folder
     return words[:1].upper() + words[1:]
+
+
+def order_number(folder: str) -> str | None:
+    """The number a folder's name starts with (``2-intermediate`` -> ``2``), if any."""
+    match = _ORDER_NUMBER.match(folder)
+    return match.group(1) if match and _ORDER_NUMBER.sub("", folder) else None
 
 
 def load_cards(cards_dir: Path, report: Report) -> list[SourceCard]:
