@@ -157,6 +157,7 @@ def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Re
     """Package the rendered cards, against the previous package at the output path (under its lock)."""
     from .package.collection_copy import CollectionCopy
     from .package.notes import make_notes
+    from .package.notetypes import note_type_digests
     from .package.previous import read_previous
     from .package.write import write_package
 
@@ -171,5 +172,5 @@ def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Re
     media = packaged_media(rendered)
     copy = CollectionCopy(options.cache_dir, folder_key(options.cards_dir)) if options.cache_dir else None
     summary = write_package(notes, config, deck_name, media, options.output, previous, build_time(), copy)
-    changes = compare(notes, previous, config)
+    changes = compare(notes, previous, config, deck_name, note_type_digests())
     return BuildResult(config, options.output, report.sorted(), rendered, summary, changes)

@@ -112,6 +112,8 @@ def build_command(
     if not quiet:
         _print_identity_hint(result, cards_dir)
         _print_summary(result)
+    if result.changes is not None and result.changes.renamed_decks:
+        _print_renames(result.changes.renamed_decks)
 
 
 @main.command("init", epilog="\b\nExample:\n  build-deck init my-deck && cd my-deck && build-deck")
@@ -163,6 +165,18 @@ def _print_identity_hint(result: BuildResult, cards_dir: Path) -> None:
     )
 
 
+def _print_renames(renames: tuple[tuple[str, str], ...]) -> None:
+    """Anki finds decks by name: without these steps a renamed deck would arrive as a second deck tree."""
+    click.echo(
+        "note: decks were renamed since the previous build. Anki finds decks by name, so rename them in Anki\n"
+        "      before you import this package (deck list: the gear beside a deck, then Rename; on AnkiDroid\n"
+        "      and AnkiMobile, long-press the deck), in this order, or the cards arrive in a second deck tree:",
+        err=True,
+    )
+    for old, new in renames:
+        click.echo(f'        rename "{old}" to "{new}"', err=True)
+
+
 def _print_summary(result: BuildResult) -> None:
     if result.summary is None:
         click.echo(f"checked {len(result.rendered)} card files: no errors")
@@ -173,13 +187,16 @@ def _print_summary(result: BuildResult) -> None:
     changes = result.changes
     if changes is None or changes.first_build:
         return
+    types = f"; {len(changes.note_types)} note type(s) changed" if changes.note_types else ""
     click.echo(
         f"changes since the previous build: {len(changes.added)} added, {len(changes.changed)} changed, "
-        f"{len(changes.removed)} removed, {len(changes.unchanged)} unchanged"
+        f"{len(changes.removed)} removed, {len(changes.unchanged)} unchanged{types}"
     )
     for label, ids in (("added", changes.added), ("changed", changes.changed), ("removed", changes.removed)):
         for card_id in ids:
             click.echo(f"  {label}: {card_id}")
+    for name in changes.note_types:
+        click.echo(f"  note type changed (CSS or templates): {name}")
     if changes.removed:
         click.echo("Anki keeps removed cards on import; to delete them, search the browser for:")
         click.echo(f"  {changes.removed_search()}")

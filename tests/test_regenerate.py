@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from anki.scheduler_pb2 import CardAnswer
+from click.testing import CliRunner
 from conftest import blank, card, cards_of, import_package, record_patches, visible_text
 
+from deckbuilder.cli import main
 from deckbuilder.package import notes, notetypes
 from deckbuilder.package import write as package
 from deckbuilder.package.notetypes import CLOZE_MODEL_ID, QA_MODEL_ID
@@ -219,3 +221,57 @@ def test_removed_card_search_matches_ids_with_underscores_exactly(project, colle
     (project.cards / "a.md").unlink()
     search = project.build().changes.removed_search()
     assert {collection.get_note(nid)["Id"] for nid in collection.find_notes(search)} == {"my_card"}
+
+
+def test_a_css_only_change_is_reported_as_changed_note_types(project, monkeypatch):
+    project.write(V1)
+    project.build()
+    monkeypatch.setattr(notetypes, "card_css", lambda: "/* v2 */ .card { color: #111; }")
+    result = CliRunner().invoke(main, ["--cards", str(project.cards), "--media", str(project.media),
+                                       "-o", str(project.output)])  # fmt: skip
+    assert "0 changed, 0 removed, 4 unchanged; 2 note type(s) changed" in result.output
+    assert "  note type changed (CSS or templates): build_deck Q&A" in result.output.splitlines()
+    assert "  note type changed (CSS or templates): build_deck Cloze" in result.output.splitlines()
+    again = CliRunner().invoke(main, ["--cards", str(project.cards), "--media", str(project.media),
+                                      "-o", str(project.output)])  # fmt: skip
+    assert "note type" not in again.output
+
+
+def test_new_cards_come_in_file_order_and_clozes_after_every_question(project, collection):
+    """With Anki's default options the first section is studied first, in file order, and no cloze comes
+    right after the question/answer card that just showed its answer (the real scheduler)."""
+    files = {f"{n}-{section}/{i:02d}.md": card(f"{section}{i}", f"{section} {i}?", f"A {{{{c1::{section}{i}}}}}.")
+             for n, section in ((2, "zeta"), (1, "omega"), (3, "alpha")) for i in range(3)}  # fmt: skip
+    project.write(files)
+    project.build()
+    import_package(collection, project.output)
+    collection.decks.select(collection.decks.id_for_name("Project"))
+    order = []
+    for _ in range(9):
+        queued = collection.sched.get_queued_cards(fetch_limit=1).cards[0]
+        studied = collection.get_card(queued.card.id)
+        studied.start_timer()
+        order.append((studied.note()["Id"], studied.note_type()["id"] == CLOZE_MODEL_ID))
+        collection.sched.answer_card(collection.sched.build_answer(card=studied, states=queued.states,
+                                                                   rating=CardAnswer.GOOD))  # fmt: skip
+    assert order[:3] == [("omega0", False), ("omega1", False), ("omega2", False)]  # folder 1 first, in file order
+    assert all(not (a[0] == b[0] and not a[1] and b[1]) for a, b in zip(order, order[1:]))
+
+
+def test_renaming_the_deck_prints_the_steps_that_keep_one_tree(project, collection):
+    project.write({**V1, "sec/e.md": card("epsilon", "Eps?", "E {{c1::e}}.")})
+    project.build()
+    import_package(collection, project.output)
+    project.write({"deck.yaml": DECK.replace("name: Regen", "name: Renamed")})
+    (project.cards / "sec").rename(project.cards / "1-section")
+    result = CliRunner().invoke(main, ["--cards", str(project.cards), "--media", str(project.media),
+                                       "-o", str(project.output)])  # fmt: skip
+    steps = [line.strip() for line in result.stderr.splitlines() if line.strip().startswith("rename ")]
+    assert steps == ['rename "Regen" to "Renamed"', 'rename "Renamed::Sec" to "Renamed::1 Section"']
+    for step in steps:  # what the learner does in Anki, then the import
+        old, new = step.split('"')[1], step.split('"')[3]
+        collection.decks.rename(collection.decks.by_name(old), new)
+    import_package(collection, project.output)
+    names = {collection.decks.name(c.did) for c in cards_of(collection)}
+    assert names == {"Renamed", "Renamed::1 Section"}
+    assert "Regen" not in {d.name for d in collection.decks.all_names_and_ids()}

@@ -39,6 +39,7 @@ class PreviousBuild:
     manifest: bytes | None = None  # as stored in the package, when it has one
     frame: str | None = None  # its manifest_frame
     layout: dict[str, tuple] = field(default_factory=dict)  # GUID -> (mod, deck, due, card ordinals)
+    decks: dict[int, str] = field(default_factory=dict)  # deck id -> name
     damaged: bool = False  # a package was there, but could not be read
 
 
@@ -113,7 +114,8 @@ def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild | None:
         notes[guid] = PreviousNote(guid, mod, card_id, tag_sets[tags], digest)
         layout[guid] = (mod, deck_names[deck], due, tuple(ords))
     models = {int(mid): (int(mod), digest) for mid, (mod, digest) in data["models"].items()}
-    return PreviousBuild(notes, models, manifest, manifest_frame(data), layout)
+    decks = {int(deck_id): name for name, (deck_id, _) in data["decks"].items()}
+    return PreviousBuild(notes, models, manifest, manifest_frame(data), layout, decks)
 
 
 def _all(kind: type, *values) -> bool:
