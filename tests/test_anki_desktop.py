@@ -36,12 +36,8 @@ REVIEWED = {
     "mathjax": ("batch-normalization", "math"),
 }
 
-# `-m desktop` selects this tier, `-m "not desktop"` leaves it out. The marker is registered
-# in setup.cfg; --strict-markers makes an unregistered one an error, hence the fallback.
-try:
-    pytestmark = pytest.mark.desktop
-except pytest.fail.Exception:
-    pytestmark = []
+# `-m desktop` selects this tier, `-m "not desktop"` leaves it out (the marker is registered in setup.cfg).
+pytestmark = pytest.mark.desktop
 
 
 # --- the cards folder ---------------------------------------------------------------------
