@@ -130,6 +130,9 @@ def test_changing_an_image_invalidates_the_cards_that_show_it(project, spy):
     second = project.build(jobs=1).rendered[0]
     assert spy == ["img.md"]
     assert second.images[0].name != first and second.images[0].name in second.answer
+    spy.clear()
+    project.build(jobs=1)
+    assert spy == []  # the card rendered anew replaced its entry in the cache (same file, same key)
 
 
 def test_changing_the_css_rewrites_the_note_types(project, monkeypatch):

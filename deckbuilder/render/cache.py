@@ -143,7 +143,8 @@ class RenderCache:
 
     def save(self) -> None:
         """Append this build's new entries (or compact the log), and write the stat index."""
-        new = {key: entry for key, entry in self.used.items() if key not in self.entries}
+        # New, or made anew under a known key (its image changed): a later batch wins when the log is read.
+        new = {key: entry for key, entry in self.used.items() if self.entries.get(key) is not entry}
         compact = not self.log_is_current or len(self.entries) + len(new) > 2 * len(self.used) + 64
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
