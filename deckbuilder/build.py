@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BuildError, Problem, Report, display_path
 from .package.changes import ChangeReport, compare
@@ -18,6 +19,9 @@ from .read.files import find_card_files
 from .render.cache import RenderCache, default_cache_dir, folder_key
 from .render.media import MediaFile, MediaLibrary
 from .render.workers import FileResult, process_all
+
+if TYPE_CHECKING:
+    from .session import BuildSession
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ def build_time() -> int:
     return int(value) if value.isdigit() else int(time.time())
 
 
-def check(options: BuildOptions, progress: Callable | None = None) -> tuple[DeckConfig, list, Report]:
+def check(
+    options: BuildOptions, progress: Callable | None = None, session: BuildSession | None = None
+) -> tuple[DeckConfig, list, Report]:
     """Read and render every card (from the cache where possible), collecting every problem."""
     report = Report(options.cards_dir)
     if not options.cards_dir.is_dir():
@@ -75,11 +81,10 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
         report.error(options.cards_dir, 1, f"cards folder not found: {where} is not a folder (give one with --cards)")
         raise BuildError(report.sorted())
     config = load_config(options.cards_dir, report)
-    cache = RenderCache(options.cache_dir, options.cards_dir, options.media_dir) if options.cache_dir else None
-    paths = find_card_files(options.cards_dir)
-    results = process_all(
-        paths, options.cards_dir, options.media_dir, config, cache, options.jobs, progress, options.start_method
-    )
+    if session is None:
+        paths, results = process_cards(options, config, progress)
+    else:
+        paths, results = session.process_cards(options, config, progress)
     for result in results:
         report.problems.extend(result.problems)
     sources = unique_ids([r.source for r in results if r.source is not None], report)
@@ -88,9 +93,19 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
     if not paths and not report.has_errors():
         report.error(options.cards_dir, 1, "no card files (*.md) found")
     _check_media(results, rendered, MediaLibrary(options.media_dir), report)
+    return config, rendered, report
+
+
+def process_cards(options: BuildOptions, config: DeckConfig, progress: Callable | None = None):
+    """Every card file and its result (see process_all), through the render cache of the cache folder."""
+    cache = RenderCache(options.cache_dir, options.cards_dir, options.media_dir) if options.cache_dir else None
+    paths = find_card_files(options.cards_dir)
+    results = process_all(
+        paths, options.cards_dir, options.media_dir, config, cache, options.jobs, progress, options.start_method
+    )
     if cache is not None:
         cache.save()  # holds only cards without errors: fixing one card re-renders just that card
-    return config, rendered, report
+    return paths, results
 
 
 def _check_media(results: list[FileResult], rendered: list, library: MediaLibrary, report: Report) -> None:
@@ -127,13 +142,24 @@ def paused_garbage_collector() -> Iterator[None]:
             gc.enable()
 
 
-def build(options: BuildOptions, progress: Callable | None = None) -> BuildResult:
-    """Check everything; unless checking only, write the deck. Raises BuildError on errors."""
+def build(
+    options: BuildOptions,
+    progress: Callable | None = None,
+    session: BuildSession | None = None,
+    checked: Callable[[BuildResult], object] | None = None,
+) -> BuildResult:
+    """Check everything; unless checking only, write the deck. Raises BuildError on errors.
+
+    ``session``: state kept from earlier builds of the deck in this process, to look at less (see
+    session.py); the result is the same. ``checked``: called with the result so far (no package yet)
+    once the cards are checked and found good, before the package is written (a live preview shows
+    them without waiting for the package).
+    """
     with paused_garbage_collector():
-        return _build(options, progress)
+        return _build(options, progress, session, checked)
 
 
-def _build(options: BuildOptions, progress: Callable | None) -> BuildResult:
+def _build(options: BuildOptions, progress: Callable | None, session, checked) -> BuildResult:
     writing = not options.check_only and options.output is not None
     if writing:
         from .package.output import check_output
@@ -142,18 +168,20 @@ def _build(options: BuildOptions, progress: Callable | None) -> BuildResult:
         check_output(options.output, options.cards_dir, options.media_dir, report)
         if report.has_errors():
             raise BuildError(report.sorted())
-    config, rendered, report = check(options, progress)
+    config, rendered, report = check(options, progress, session)
     if report.has_errors(strict=options.strict):
         raise BuildError(report.sorted())
+    if checked is not None:
+        checked(BuildResult(config, None, report.sorted(), rendered))
     if not writing:
         return BuildResult(config, None, report.sorted(), rendered)
     from .package.output import output_lock
 
     with output_lock(options.output, options.cache_dir):
-        return _write(options, config, rendered, report)
+        return _write(options, config, rendered, report, session)
 
 
-def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Report) -> BuildResult:
+def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Report, session=None) -> BuildResult:
     """Package the rendered cards, against the previous package at the output path (under its lock)."""
     from .package.collection_copy import CollectionCopy
     from .package.notes import make_notes
@@ -163,7 +191,7 @@ def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Re
 
     deck_name = options.deck_name or config.name
     notes = make_notes(rendered, config, deck_name)
-    previous = read_previous(options.output)
+    previous = session.previous_package(options.output) if session else read_previous(options.output)
     if previous.damaged:
         message = "the file at the output path is an Anki package this build cannot read; it is replaced"
         report.warning(options.output, 1, message + " (every note counts as new)")
@@ -172,5 +200,7 @@ def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Re
     media = packaged_media(rendered)
     copy = CollectionCopy(options.cache_dir, folder_key(options.cards_dir)) if options.cache_dir else None
     summary = write_package(notes, config, deck_name, media, options.output, previous, build_time(), copy)
+    if session is not None:
+        session.package_written(options.output, previous, summary)
     changes = compare(notes, previous, config, deck_name, note_type_digests())
     return BuildResult(config, options.output, report.sorted(), rendered, summary, changes)

@@ -50,6 +50,7 @@ UNREADABLE = PreviousBuild({}, {}, damaged=True)
 class Manifest(NamedTuple):
     data: bytes
     frame: str  # see manifest_frame
+    content: dict  # what data holds (see make_manifest)
 
 
 MANIFEST_VERSION = 2
@@ -71,7 +72,7 @@ def make_manifest(notes: dict[str, list], models: dict[int, tuple[int, str]], ex
         "deck_names": list(deck_names),
         "notes": {name: columns[name] for name in NOTE_COLUMNS},
     }
-    return Manifest(json.dumps(content, separators=(",", ":")).encode(), manifest_frame(content))
+    return Manifest(json.dumps(content, separators=(",", ":")).encode(), manifest_frame(content), content)
 
 
 def manifest_frame(content: dict) -> str:
@@ -100,8 +101,14 @@ def read_previous(path: Path) -> PreviousBuild:
         return UNREADABLE
 
 
-def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild | None:
-    """None for a manifest of another version (the collection is read instead)."""
+def written_build(manifest: Manifest) -> PreviousBuild:
+    """What read_previous would read from a package just written with this manifest, without reading it."""
+    return _from_manifest(manifest.content, manifest.data, checked=False)
+
+
+def _from_manifest(data: dict, manifest: bytes, checked: bool = True) -> PreviousBuild | None:
+    """None for a manifest of another version (the collection is read instead). ``checked``: check the
+    type of every value (a package read is untrusted input; a manifest this process just made is not)."""
     if data.get("version") != MANIFEST_VERSION:
         return None
     columns = data["notes"]
@@ -109,7 +116,7 @@ def _from_manifest(data: dict, manifest: bytes) -> PreviousBuild | None:
     deck_names = data["deck_names"]
     notes, layout = {}, {}
     for guid, mod, card_id, tags, digest, deck, due, ords in zip(*(columns[n] for n in NOTE_COLUMNS), strict=True):
-        if not (_all(str, guid, card_id, digest, deck_names[deck]) and _all(int, mod, due, *ords)):
+        if checked and not (_all(str, guid, card_id, digest, deck_names[deck]) and _all(int, mod, due, *ords)):
             raise ValueError("a manifest of an unexpected shape")
         notes[guid] = PreviousNote(guid, mod, card_id, tag_sets[tags], digest)
         layout[guid] = (mod, deck_names[deck], due, tuple(ords))

@@ -6,7 +6,7 @@ import html
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ class PackageSummary:
     cards: int
     media: int
     written: bool  # False when the output was already up to date
+    manifest: Manifest | None = field(default=None, repr=False, compare=False)  # of the package written
 
 
 def write_package(
@@ -57,7 +58,7 @@ def write_package(
     manifest = _manifest(notes, times, model_times, css, decks, media)
     cards = sum(len(p.ords) for p in notes)
     if previous.manifest == manifest.data and output.is_file():
-        return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=False)
+        return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=False, manifest=manifest)
     # Only now (an up-to-date package is the common case on start-up): zip and SQLite code.
     from .collection import write_collection
 
@@ -82,7 +83,7 @@ def write_package(
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=True)
+    return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=True, manifest=manifest)
 
 
 def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: str, decks: dict, media) -> Manifest:

@@ -18,8 +18,13 @@ _PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
+def is_card_path(relative: str) -> bool:
+    """Whether find_card_files takes a file at this path (relative to the cards folder, with "/")."""
+    return relative.endswith(".md") and not any(part.startswith(".") for part in relative.split("/"))
+
+
 def find_card_files(cards_dir: Path) -> list[Path]:
-    """Every ``*.md`` file under the folder, in sorted order, hidden ones skipped."""
+    """Every ``*.md`` file under the folder, in sorted order, hidden ones skipped (see is_card_path)."""
     found = []
     for folder, subfolders, files in os.walk(cards_dir, followlinks=False):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]

@@ -83,6 +83,8 @@ class RenderCache:
         self.used: dict[str, tuple] = {}
         self.seen: dict[str, tuple[tuple, str]] = {}
         self.log_is_current = False  # the log exists and belongs to this namespace
+        self.log_count = 0  # entries in the log (more than in memory once next_build has dropped unused ones)
+        self.untrusted: set[str] = set()  # files whose recorded stat known_key would not trust (see next_build)
         self._load_index()
         self._load_log()
 
@@ -108,6 +110,7 @@ class RenderCache:
             pass
         except _DAMAGED:  # the verified batches before the damage are kept; the next save rewrites the log
             self.log_is_current = False
+        self.log_count = len(self.entries)
 
     def known_key(self, relative: str, stat: os.stat_result) -> str | None:
         """The key recorded for the file when it has not been touched since (None: read it)."""
@@ -141,22 +144,48 @@ class RenderCache:
         """Remember which key the file had with this stat (taken before it was read)."""
         self.seen[relative] = (_signature(stat), key)
 
+    def keep_all(self, except_for: set[str]) -> set[str]:
+        """Use every file's entry of the last build again without looking at the files, but for those
+        ``except_for``, as a process told by a file watcher that only those changed may (build-deck
+        serve). Returns the files to look at all the same: ``except_for``, and those whose stat is not
+        trusted yet (see known_key), so that every stat recorded stays trustworthy for the builds that
+        follow. Only after next_build (which sets the files not trusted yet aside)."""
+        look = set(except_for) | self.untrusted
+        self.seen, self.used = dict(self.files), dict(self.entries)  # copied whole: quicker than picking
+        for relative in look:
+            _, key = self.seen.pop(relative, ((), None))
+            self.used.pop(key, None)
+        return look
+
     def save(self) -> None:
         """Append this build's new entries (or compact the log), and write the stat index."""
         # New, or made anew under a known key (its image changed): a later batch wins when the log is read.
         new = {key: entry for key, entry in self.used.items() if self.entries.get(key) is not entry}
-        compact = not self.log_is_current or len(self.entries) + len(new) > 2 * len(self.used) + 64
+        compact = not self.log_is_current or self.log_count + len(new) > 2 * len(self.used) + 64
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if compact:  # keep only what this build used: the cache never grows beyond one deck's size
                 _replace(self.log_path, (FORMAT, self.namespace), self.used)
+                self.log_is_current, self.log_count = True, len(self.used)
             elif new:
                 with open(self.log_path, "ab") as handle:
                     handle.write(_batch(new))  # one write: appends from two builds do not interleave
+                self.log_count += len(new)
             if self.seen != self.files:
                 _replace(self.path, (FORMAT, self.namespace, self.started, self.seen))
         except OSError:
             pass  # an unwritable cache folder only makes the next build slower
+
+    def next_build(self) -> None:
+        """After save(): start another build in this process from what this one used and saw, as if
+        loaded afresh, but without reading the cache folder again (build-deck serve keeps the cache)."""
+        self.entries, self.used = self.used, {}  # only the deck's current cards: memory stays flat
+        self.files, self.seen = self.seen, {}
+        # Every stat in ``files`` was taken during this build, or was kept already trusted (see keep_all).
+        self.trusted_before = trusted = self.started - TRUST_MARGIN_NS
+        self.started = time.time_ns()
+        self.untrusted = {relative for relative, (stat, key) in self.files.items()
+                          if stat[1] >= trusted or stat[2] >= trusted or key not in self.entries}  # fmt: skip
 
 
 _DAMAGED = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
