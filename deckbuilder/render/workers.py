@@ -280,6 +280,9 @@ def _start_worker(state: WorkerState) -> None:
     global _worker_state
     _worker_state = state
     gc.enable()  # workers collect garbage as usual (the build pauses the collector only in the main process)
+    # Ctrl-C in a terminal interrupts the whole process group: the main process stops the workers, which
+    # would otherwise each print a traceback of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def process_batch(batch: list[Job]) -> list[Outcome]:
