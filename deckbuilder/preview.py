@@ -177,6 +177,11 @@ _MIME = {
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 
 
+def media_type(path: Path) -> str:
+    """The MIME type of a media file, by its extension."""
+    return _MIME.get(path.suffix.lower(), "application/octet-stream")
+
+
 def media_data_uris(media_dir: Path | None, names: set[str]) -> dict[str, str]:
     """{packaged name: data: URI} for the media files the cards use."""
     if media_dir is None or not names:
@@ -186,8 +191,7 @@ def media_data_uris(media_dir: Path | None, names: set[str]) -> dict[str, str]:
         content = path.read_bytes()
         name = packaged_name(path.relative_to(media_dir).as_posix(), content)
         if name in names:
-            mime = _MIME.get(path.suffix.lower(), "application/octet-stream")
-            uris[name] = f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"
+            uris[name] = f"data:{media_type(path)};base64,{base64.b64encode(content).decode('ascii')}"
     return uris
 
 
@@ -262,56 +266,75 @@ def _card_block(card: PreviewCard, uris: dict[str, str]) -> str:
     return f'<article class="preview-card">{title}<div class="preview-faces">{front}{back}</div></article>'
 
 
-def _sections(rendered: list[RenderedCard]) -> dict[str, list[RenderedCard]]:
+def note_block(card: RenderedCard, uris: dict[str, str], css_class: str = "preview-note") -> str:
+    """One source card in the page: its id, then each of its Anki cards' front and back."""
+    blocks = "".join(_card_block(c, uris) for c in preview_cards(card))
+    return (
+        f'<div class="{css_class}" id="card-{html.escape(card.source.id)}">'
+        f"<h3>{html.escape(card.source.id)}</h3>"
+        f'<div class="preview-cards">{blocks}</div></div>'
+    )
+
+
+def sections(rendered: list[RenderedCard]) -> dict[str, list[RenderedCard]]:
+    """The cards grouped by section, in the order the page shows them."""
     groups: dict[str, list[RenderedCard]] = {}
     for card in rendered:
         groups.setdefault(card.section or "Cards", []).append(card)
     return groups
 
 
-def preview_html(rendered: list[RenderedCard], deck_name: str, media_dir: Path | None = None) -> str:
-    """The whole preview page as one string."""
-    uris = media_data_uris(media_dir, {name for card in rendered for name in card.media})
-    groups = _sections(rendered)
-    count = sum(1 + len(card.cloze_numbers) for card in rendered)
-    toc = " · ".join(f'<a href="#section-{i}">{html.escape(name)}</a>' for i, name in enumerate(groups, 1))
-    body = []
-    for i, (name, cards) in enumerate(groups.items(), 1):
-        body.append(f'<section><h2 id="section-{i}">{html.escape(name)}</h2>')
-        for card in cards:
-            blocks = "".join(_card_block(c, uris) for c in preview_cards(card))
-            body.append(
-                f'<div class="preview-note" id="card-{html.escape(card.source.id)}">'
-                f"<h3>{html.escape(card.source.id)}</h3>"
-                f'<div class="preview-cards">{blocks}</div></div>'
-            )
-        body.append("</section>")
+def card_count(rendered: list[RenderedCard]) -> int:
+    """How many Anki cards the source cards make."""
+    return sum(1 + len(card.cloze_numbers) for card in rendered)
+
+
+def page_html(deck_name: str, bar: str, main: str, head: str = "", top: str = "", script: str = "",
+              nonce: str = "") -> str:  # fmt: skip
+    """A preview page around its parts: the bar's contents after the title and before the switches, the
+    <main> contents, and extras for the <head>, above <main> and after the page's own script (``nonce``:
+    the one its scripts carry, as a Content-Security-Policy names it)."""
     title = html.escape(deck_name)
+    nonce = f' nonce="{nonce}"' if nonce else ""
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}: card preview</title>
-<style>
+<style id="preview-card-css">
 {card_css()}
 </style>
-<style>{PAGE_CSS}</style>
+<style>{PAGE_CSS}</style>{head}
 </head>
 <body class="preview-page">
-<header class="preview-bar">
+<header class="preview-bar" id="preview-bar">
 <h1>{title}</h1>
-<span class="preview-toc">{count} cards: {toc}</span>
+{bar}
 <label><input type="checkbox" id="preview-night"> Night mode</label>
 <label><input type="checkbox" id="preview-phone" checked> Phone width (360 px)</label>
-</header>
-<main class="preview-main">
-{"".join(body)}
+</header>{top}
+<main class="preview-main" id="preview-main">
+{main}
 </main>
-<script>{PAGE_JS}</script>
+<script{nonce}>{PAGE_JS}</script>{script}
 </body>
 </html>
 """
+
+
+def preview_html(rendered: list[RenderedCard], deck_name: str, media_dir: Path | None = None) -> str:
+    """The whole preview page as one string."""
+    uris = media_data_uris(media_dir, {name for card in rendered for name in card.media})
+    groups = sections(rendered)
+    toc = " · ".join(f'<a href="#section-{i}">{html.escape(name)}</a>' for i, name in enumerate(groups, 1))
+    body = []
+    for i, (name, cards) in enumerate(groups.items(), 1):
+        body.append(f'<section><h2 id="section-{i}">{html.escape(name)}</h2>')
+        body.extend(note_block(card, uris) for card in cards)
+        body.append("</section>")
+    bar = f'<span class="preview-toc">{card_count(rendered)} cards: {toc}</span>'
+    return page_html(deck_name, bar, "".join(body))
 
 
 def write_preview(rendered: list[RenderedCard], deck_name: str, path: Path, media_dir: Path | None = None) -> None:
