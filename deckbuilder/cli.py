@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from . import __version__
 from .build import BuildOptions, BuildResult, build, default_media_dir, default_output
-from .errors import BuildError
+from .errors import BuildError, display_path
 
 BUILD_EPILOG = """\b
 Examples:
@@ -42,40 +44,73 @@ def main() -> None:
     """
 
 
-@main.command("build", epilog=BUILD_EPILOG)
-@click.option(
-    "--cards",
-    "cards_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("cards"),
-    show_default=True,
-    help="Folder of Markdown card files.",
-)
-@click.option(
-    "--media",
-    "media_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of images the cards use.  [default: ./media, or with --cards the media/ folder beside it]",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Where to write the .apkg.  [default: the deck's name, e.g. keras-interview-questions.apkg]",
-)
-@click.option("--deck-name", default=None, help="Deck name to use instead of the one in deck.yaml.")
-@click.option("--check", "check_only", is_flag=True, help="Validate every card and report; write nothing.")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option(
+def deck_options(command):
+    """The options that say what to build from and where to write it (build and serve)."""
+    options = [
+        click.option(
+            "--cards",
+            "cards_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=Path("cards"),
+            show_default=True,
+            help="Folder of Markdown card files.",
+        ),
+        click.option(
+            "--media",
+            "media_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Folder of images the cards use.  [default: ./media, or with --cards the media/ folder beside it]",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="Where to write the .apkg.  [default: the deck's name, e.g. keras-interview-questions.apkg]",
+        ),
+        click.option("--deck-name", default=None, help="Deck name to use instead of the one in deck.yaml."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+PREVIEW_OPTION = click.option(
     "--preview",
     "preview",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Also write one HTML page showing every card's front and back (light/night, phone width).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
+OPEN_OPTION = click.option(
+    "--open",
+    "open_in_anki",
+    is_flag=True,
+    help="Hand the package written to Anki desktop, which imports it (a running Anki, or it starts).",
+)
+STRICT_OPTION = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+QUIET_OPTION = click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
+
+
+def _options(cards_dir: Path, media_dir: Path | None, output: Path | None, **settings) -> BuildOptions:
+    """BuildOptions from the command line's, the media folder and output named by default where not given."""
+    given_cards = click.get_current_context().get_parameter_source("cards_dir") != click.core.ParameterSource.DEFAULT
+    if media_dir is None:
+        media_dir = default_media_dir(cards_dir) if given_cards else Path("media")
+    options = BuildOptions(cards_dir, media_dir, output, **settings)
+    if not options.check_only and output is None:
+        options = default_output(options)
+    return options
+
+
+@main.command("build", epilog=BUILD_EPILOG)
+@deck_options
+@click.option("--check", "check_only", is_flag=True, help="Validate every card and report; write nothing.")
+@STRICT_OPTION
+@PREVIEW_OPTION
+@OPEN_OPTION
+@QUIET_OPTION
 def build_command(
     cards_dir: Path,
     media_dir: Path | None,
@@ -84,22 +119,18 @@ def build_command(
     check_only: bool,
     strict: bool,
     preview: Path | None,
+    open_in_anki: bool,
     quiet: bool,
 ) -> None:
     """Build an Anki deck (.apkg) from a folder of Markdown flashcards."""
-    given_cards = click.get_current_context().get_parameter_source("cards_dir") != click.core.ParameterSource.DEFAULT
-    if media_dir is None:
-        media_dir = default_media_dir(cards_dir) if given_cards else Path("media")
-    options = BuildOptions(cards_dir, media_dir, output, deck_name, check_only, strict)
+    opener = _anki() if open_in_anki and not check_only else None  # before building: Anki missing is an error
     try:
-        if not check_only and output is None:
-            options = default_output(options)
+        options = _options(cards_dir, media_dir, output, deck_name=deck_name, check_only=check_only, strict=strict)
         result = build(options, progress=None if quiet else _progress_bar)
     except BuildError as exc:
         _fail(exc)
     except OSError as exc:  # e.g. the output folder is not writable; the previous output is untouched
-        where = f" {exc.filename}" if exc.filename else ""
-        click.echo(f"build_deck: error: cannot write{where}: {exc.strerror or exc}; nothing was written", err=True)
+        click.echo(f"build_deck: error: {_cannot_write(exc)}; nothing was written", err=True)
         sys.exit(1)
     for problem in result.warnings:
         click.echo(str(problem), err=True)
@@ -114,6 +145,127 @@ def build_command(
         _print_summary(result)
     if result.changes is not None and result.changes.renamed_decks:
         _print_renames(result.changes.renamed_decks)
+    if opener is not None:
+        _hand_to_anki(opener, options.output, quiet, fatal=True)
+
+
+SERVE_EPILOG = """\b
+Examples:
+  build-deck serve                           build ./cards, then open http://127.0.0.1:8000/
+  build-deck serve --port 8001 --open        another port; each new package goes to Anki
+"""
+
+
+@main.command("serve", epilog=SERVE_EPILOG)
+@deck_options
+@STRICT_OPTION
+@PREVIEW_OPTION
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port of the live preview on 127.0.0.1 (0: any free port).",
+)
+@OPEN_OPTION
+@QUIET_OPTION
+def serve_command(
+    cards_dir: Path,
+    media_dir: Path | None,
+    output: Path | None,
+    deck_name: str | None,
+    strict: bool,
+    preview: Path | None,
+    port: int,
+    open_in_anki: bool,
+    quiet: bool,
+) -> None:
+    """Build, then rebuild on every change and show the cards live in the browser.
+
+    Watches the cards and media folders (deck.yaml included) and the note types' CSS. Every change
+    rebuilds the deck; a good build writes the package and updates the page, which reloads itself;
+    a build with errors writes nothing and shows the errors at the top of the page. Ctrl-C stops.
+    """
+    from .preview_server import PortInUse
+    from .serve import LiveDeck, WatchError
+
+    opener = _anki() if open_in_anki else None
+    try:
+        options = _options(cards_dir, media_dir, output, deck_name=deck_name, strict=strict)
+        if not options.cards_dir.is_dir():
+            build(options)  # the error a build gives
+        live = LiveDeck(options, port, preview)
+    except BuildError as exc:
+        _fail(exc)
+    except PortInUse as exc:
+        _error(f"port {exc.port} is in use; stop the program using it, or choose another port with --port")
+    stopped = False
+    try:
+        with live:
+            click.echo(f"serving the preview at {live.url} (Ctrl-C to stop)")
+            try:
+                for rebuild in live.rebuilds():
+                    _print_rebuild(rebuild, options, quiet, opener)
+            except KeyboardInterrupt:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while stopping: no traceback
+                stopped = True
+    except WatchError as exc:
+        _error(str(exc))
+    if stopped and not quiet:
+        click.echo("stopped")
+
+
+def _print_rebuild(rebuild, options: BuildOptions, quiet: bool, opener) -> None:
+    """What a build of build-deck serve did, as a build prints it (after the paths that changed)."""
+    if rebuild.changed and not quiet:
+        shown = ", ".join(display_path(path) for path in rebuild.changed[:3])
+        more = f" and {len(rebuild.changed) - 3} more" if len(rebuild.changed) > 3 else ""
+        click.echo(f"[{time.strftime('%H:%M:%S')}] changed: {shown}{more}")
+    if rebuild.result is None:
+        for problem in rebuild.problems:
+            click.echo(str(problem), err=True)
+        errors = sum(p.severity == "error" for p in rebuild.problems)
+        warnings = len(rebuild.problems) - errors
+        kept = "the package was not written (the last good one is kept)"
+        click.echo(f"build_deck: {errors} error(s), {warnings} warning(s); {kept}", err=True)
+        return
+    result = rebuild.result
+    for problem in result.warnings:
+        click.echo(str(problem), err=True)
+    if not quiet:
+        if not rebuild.changed:
+            _print_identity_hint(result, options.cards_dir)
+        _print_summary(result)
+        click.echo(f"built in {rebuild.seconds:.2f} s; the page is up to date")
+    if result.changes is not None and result.changes.renamed_decks:
+        _print_renames(result.changes.renamed_decks)
+    if opener is not None and (result.summary.written or not rebuild.changed):
+        _hand_to_anki(opener, options.output, quiet, fatal=False)
+
+
+def _anki():
+    """The function that hands a package to Anki desktop; a missing Anki is an error (exit 1)."""
+    from .anki_app import AnkiNotFound, find_anki
+
+    try:
+        return find_anki()
+    except AnkiNotFound as exc:
+        _error(f"cannot open the package in Anki: {exc}")
+
+
+def _hand_to_anki(opener, package: Path, quiet: bool, fatal: bool) -> None:
+    from .anki_app import AnkiNotFound
+
+    try:
+        opener(package)
+    except (AnkiNotFound, OSError) as exc:
+        message = f"build_deck: error: cannot open {package} in Anki: {exc}"
+        click.echo(message, err=True)
+        if fatal:
+            sys.exit(1)
+        return
+    if not quiet:
+        click.echo(f"handed {package} to Anki desktop")
 
 
 @main.command("init", epilog="\b\nExample:\n  build-deck init my-deck && cd my-deck && build-deck")
@@ -129,6 +281,16 @@ def init_command(folder: Path, name: str | None) -> None:
         _fail(exc, written="nothing was created")
     click.echo(f"created the deck '{config.name}' in {folder}: cards/deck.yaml, cards/01-example.md, media/")
     click.echo(f"next: cd {folder} && build-deck")
+
+
+def _error(message: str) -> None:
+    click.echo(f"build_deck: error: {message}", err=True)
+    sys.exit(1)
+
+
+def _cannot_write(exc: OSError) -> str:
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"cannot write{where}: {exc.strerror or exc}"
 
 
 def _fail(exc: BuildError, written: str = "nothing was written") -> None:
