@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import card
 
-from deckbuilder.build import BuildOptions, build
+from deckbuilder.builder import BuildOptions, build
 from deckbuilder.errors import BuildError
 
 SVG_SAYING = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9"><text x="1" y="5">{}</text></svg>'

@@ -498,7 +498,7 @@ def test_a_card_moved_to_another_section_moves_to_its_sub_deck(project, collecti
 
 def test_a_media_file_changed_after_its_check_is_not_packaged(project, monkeypatch):
     """The bytes packaged are the bytes checked: a file swapped in between (say for an active SVG) stops the build."""
-    from deckbuilder import build as build_module
+    from deckbuilder import builder as build_module
 
     project.write(GOOD)
     project.build()
