@@ -6,12 +6,14 @@ Each test here reproduces a way a build used to break a promise (issue #15).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import stat
 import subprocess
 import sys
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -515,3 +517,55 @@ def test_a_media_file_changed_after_its_check_is_not_packaged(project, monkeypat
     with pytest.raises(OSError, match="changed during the build; build again"):
         project.build()
     assert project.output.read_bytes() == before
+
+
+class _Events(HTMLParser):
+    """Markup as a list of events (tags with their attributes, and text with entities decoded)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.events: list[tuple] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.events.append(("start", tag, tuple(sorted(attrs))))
+
+    def handle_endtag(self, tag):
+        self.events.append(("end", tag))
+
+    def handle_data(self, data):
+        if self.events and self.events[-1][0] == "text":
+            self.events[-1] = ("text", self.events[-1][1] + data)
+        else:
+            self.events.append(("text", data))
+
+
+def events(markup: str) -> list[tuple]:
+    parser = _Events()
+    parser.feed(markup)
+    parser.close()
+    return parser.events
+
+
+def test_every_final_field_is_a_fixed_point_of_the_sanitiser(project, tmp_path):
+    """Sanitising is the last step on the markup: nothing in a packaged field is something the sanitiser
+    would remove or change (text put in after it is escaped, code blocks are made of escaped tokens)."""
+    from deckbuilder.render.sanitize import sanitize
+
+    shutil.copytree(Path(__file__).resolve().parent.parent / "cards", project.cards, dirs_exist_ok=True)
+    shutil.copytree(Path(__file__).resolve().parent.parent / "media", project.media, dirs_exist_ok=True)
+    tricky = (
+        'A [link](https://keras.io "\\(a" onmouseover="x\\)") and {{c1::a term::a "hint" <b>}} and '
+        '<span class="term" onclick="x()">raw</span>, `code <i>` and \\(x < y\\).\n\n'
+        "```python\nprint('<script>', {{c2::\"quoted\"}})\n```"
+    )
+    project.write({"zz/tricky.md": card("tricky", "A `<q>` question?", tricky)})
+    project.build()
+    conn = database(project.output, tmp_path)
+    try:
+        fields = [field for (flds,) in conn.execute("SELECT flds FROM notes") for field in flds.split("\x1f")]
+    finally:
+        conn.close()
+    assert len(fields) > 400
+    for field in fields:
+        sources = frozenset(re.findall(r'<img\b[^>]*\bsrc="([^"]+)"', field))  # packaged media: kept
+        assert events(sanitize(field, sources)) == events(field), field[:300]

@@ -55,8 +55,13 @@ class _Chunk:
         if "\\" in prose:
             prose = _CODE_OR_MATH.sub(lambda m: _protect_math(m, maths), prose)
         rendered = self._convert(prose, lambda ref: self._image(ref, text, first_line))
+        # Sanitised last: everything that comes from the card's markup is in the HTML now; what is put in
+        # after is escaped text (math, in text or in an attribute) or markup of our own (highlighted code,
+        # made of escaped tokens), and cloze markers, which become text (render_card). The final fields are
+        # fixed points of the sanitiser (tests/test_hostile.py).
+        rendered = sanitize(rendered, frozenset(image.name for image in self.images))
         if maths:
-            rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), rendered)
+            rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))]), rendered)
         if blocks:
             rendered = _BLOCK_HTML.sub(lambda m: blocks[int(m.group(1))], rendered)
         for problem in problems:
@@ -178,10 +183,6 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
     answer, details = _render_body(card, chunk)
     if not answer.strip() and not table.overflowed:
         report.warning(card.path, card.question_line, "the answer is empty")
-    # Sanitised last: what follows only turns cloze markers into text (hints escaped), outside tags.
-    media = frozenset(image.name for image in chunk.images)
-    answer = sanitize(answer, media)
-    details = sanitize(details, media) if details else ""
     full = answer + (f'\n<div class="details">{details}</div>' if details else "")
     section = " › ".join(html.escape(section) for section in card.sections)
     _check_clozes(card, table, full, report)
@@ -232,7 +233,7 @@ def _render_question(card: SourceCard, chunk: _Chunk) -> str:
     question = chunk.render(card.question, card.question_line)
     if chunk.table.clozes:
         chunk.report.error(card.path, card.question_line, "clozes belong in the answer, not in the question heading")
-    return sanitize(_PARAGRAPH.sub(r"\1", question.strip()), frozenset(image.name for image in chunk.images))
+    return _PARAGRAPH.sub(r"\1", question.strip())
 
 
 def _render_body(card: SourceCard, chunk: _Chunk) -> tuple[str, str]:
@@ -250,5 +251,5 @@ def _references(urls: tuple[str, ...]) -> str:
     links = []
     for url in urls:
         label = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
-        links.append(f'<a href="{html.escape(url)}">{html.escape(label)}</a>')
+        links.append(f'<a href="{html.escape(url)}" rel="noopener noreferrer">{html.escape(label)}</a>')
     return " · ".join(links)
