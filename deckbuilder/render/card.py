@@ -8,6 +8,7 @@ import re
 from ..errors import Report, quoted
 from ..fast import enabled as speed_up_enabled
 from ..fast import markdown as fast_markdown
+from ..fast import sanitize as fast_sanitize
 from ..read.cards import SourceCard
 from ..read.fences import FENCE_OPEN, fence_end
 from . import markdown
@@ -59,7 +60,8 @@ class _Chunk:
         # after is escaped text (math, in text or in an attribute) or markup of our own (highlighted code,
         # made of escaped tokens), and cloze markers, which become text (render_card). The final fields are
         # fixed points of the sanitiser (tests/test_hostile.py).
-        rendered = sanitize(rendered, frozenset(image.name for image in self.images))
+        if not speed_up_enabled("sanitize") or fast_sanitize.needed(prose):
+            rendered = sanitize(rendered, frozenset(image.name for image in self.images))
         if maths:
             rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))]), rendered)
         if blocks:
