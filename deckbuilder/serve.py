@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildOptions, BuildResult, build
+from .builder import BuildOptions, BuildResult, build
 from .errors import BuildError, Problem, display_path
 from .preview_server import LivePreview, PreviewServer
 from .session import NOTE_TYPE_CSS, BuildSession

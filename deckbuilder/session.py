@@ -104,7 +104,7 @@ class BuildSession:
     # --- the cards ------------------------------------------------------------------------------
 
     def process_cards(self, options, config, progress: Callable | None) -> tuple[list[Path], list[FileResult]]:
-        """Every card file and its result, as build.check needs them; the render cache is saved now, or
+        """Every card file and its result, as builder.check needs them; the render cache is saved now, or
         with save_cache() when the session was made with ``save_later``."""
         folders = (options.cards_dir, options.media_dir, options.cache_dir)
         if folders != self._folders:

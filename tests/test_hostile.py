@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SVG, card, cards_of, import_package, visible_text
+from conftest import SVG, card, cards_of, fixed_points_of_the_sanitiser, import_package, visible_text
 
 from deckbuilder.cli import main
 from deckbuilder.errors import BuildError
@@ -494,3 +494,48 @@ def test_a_card_moved_to_another_section_moves_to_its_sub_deck(project, collecti
     moved = cards_of(collection, "Id:x")
     assert {collection.decks.name(c.did) for c in moved} == {"Project::Two"}
     assert all("project::two" in c.note().tags and "project::one" not in c.note().tags for c in moved)
+
+
+def test_a_media_file_changed_after_its_check_is_not_packaged(project, monkeypatch):
+    """The bytes packaged are the bytes checked: a file swapped in between (say for an active SVG) stops the build."""
+    from deckbuilder import builder as build_module
+
+    project.write(GOOD)
+    project.build()
+    before = project.output.read_bytes()
+    project.write({"x.md": card("x", "Q?", "![d](d.svg)")}, {"d.svg": SVG})
+    real = build_module.packaged_media
+
+    def swapped(rendered):
+        files = real(rendered)
+        (project.media / "d.svg").write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>')
+        return files
+
+    monkeypatch.setattr(build_module, "packaged_media", swapped)
+    with pytest.raises(OSError, match="changed during the build; build again"):
+        project.build()
+    assert project.output.read_bytes() == before
+
+
+@pytest.mark.parametrize("speedups", ["all", "none"])
+def test_every_final_field_is_a_fixed_point_of_the_sanitiser(project, tmp_path, monkeypatch, speedups):
+    """Sanitising is the last step on the markup: nothing in a packaged field is something the sanitiser
+    would remove or change (text put in after it is escaped, code blocks are made of escaped tokens),
+    also where the speed-up leaves the sanitiser out."""
+    monkeypatch.setenv("BUILD_DECK_SPEEDUPS", speedups)
+    shutil.copytree(Path(__file__).resolve().parent.parent / "cards", project.cards, dirs_exist_ok=True)
+    shutil.copytree(Path(__file__).resolve().parent.parent / "media", project.media, dirs_exist_ok=True)
+    tricky = (
+        'A [link](https://keras.io "\\(a" onmouseover="x\\)") and {{c1::a term::a "hint" <b>}} and '
+        '<span class="term" onclick="x()">raw</span>, `code <i>` and \\(x < y\\).\n\n'
+        "```python\nprint('<script>', {{c2::\"quoted\"}})\n```"
+    )
+    project.write({"zz/tricky.md": card("tricky", "A `<q>` question?", tricky)})
+    project.build()
+    conn = database(project.output, tmp_path)
+    try:
+        fields = [field for (flds,) in conn.execute("SELECT flds FROM notes") for field in flds.split("\x1f")]
+    finally:
+        conn.close()
+    assert len(fields) > 400
+    assert fixed_points_of_the_sanitiser(fields)

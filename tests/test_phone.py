@@ -22,7 +22,7 @@ from browser import ARTIFACTS, ORIGIN, PLATFORMS, ROOT, card_page_files, chromiu
 from conftest import card, cards_of, import_package
 from pygments.token import STANDARD_TYPES
 
-from deckbuilder.build import BuildOptions, build
+from deckbuilder.builder import BuildOptions, build
 from deckbuilder.package.notetypes import CLOZE_MODEL_ID, card_css
 from deckbuilder.render.code_theme import LIGHT_BACKGROUND, NIGHT_BACKGROUND
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from anki.scheduler_pb2 import CardAnswer
 from click.testing import CliRunner
@@ -255,7 +257,7 @@ def test_new_cards_come_in_file_order_and_clozes_after_every_question(project, c
         collection.sched.answer_card(collection.sched.build_answer(card=studied, states=queued.states,
                                                                    rating=CardAnswer.GOOD))  # fmt: skip
     assert order[:3] == [("omega0", False), ("omega1", False), ("omega2", False)]  # folder 1 first, in file order
-    assert all(not (a[0] == b[0] and not a[1] and b[1]) for a, b in zip(order, order[1:]))
+    assert all(not (a[0] == b[0] and not a[1] and b[1]) for a, b in itertools.pairwise(order))
 
 
 def test_renaming_the_deck_prints_the_steps_that_keep_one_tree(project, collection):

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from conftest import SVG, card
 
-from deckbuilder.build import build
+from deckbuilder.builder import build
 from deckbuilder.errors import BuildError
 from deckbuilder.package.previous import read_previous
 from deckbuilder.render import cache, workers

@@ -8,10 +8,12 @@ import re
 from ..errors import Report, quoted
 from ..fast import enabled as speed_up_enabled
 from ..fast import markdown as fast_markdown
+from ..fast import sanitize as fast_sanitize
 from ..read.cards import SourceCard
 from ..read.fences import FENCE_OPEN, fence_end
 from . import markdown
 from .cloze import ClozeProblem, ClozeTable, mark_clozes
+from .giveaways import find_giveaways
 from .highlight import find_lexer, highlight
 from .media import MediaError, MediaLibrary
 from .rendered import ImageUse, RenderedCard
@@ -54,8 +56,14 @@ class _Chunk:
         if "\\" in prose:
             prose = _CODE_OR_MATH.sub(lambda m: _protect_math(m, maths), prose)
         rendered = self._convert(prose, lambda ref: self._image(ref, text, first_line))
+        # Sanitised last: everything that comes from the card's markup is in the HTML now; what is put in
+        # after is escaped text (math, in text or in an attribute) or markup of our own (highlighted code,
+        # made of escaped tokens), and cloze markers, which become text (render_card). The final fields are
+        # fixed points of the sanitiser (tests/test_hostile.py).
+        if not speed_up_enabled("sanitize") or fast_sanitize.needed(prose):
+            rendered = sanitize(rendered, frozenset(image.name for image in self.images))
         if maths:
-            rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))], quote=False), rendered)
+            rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))]), rendered)
         if blocks:
             rendered = _BLOCK_HTML.sub(lambda m: blocks[int(m.group(1))], rendered)
         for problem in problems:
@@ -177,27 +185,15 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
     answer, details = _render_body(card, chunk)
     if not answer.strip() and not table.overflowed:
         report.warning(card.path, card.question_line, "the answer is empty")
-    # Sanitised last: what follows only turns cloze markers into text (hints escaped), outside tags.
-    media = frozenset(image.name for image in chunk.images)
-    answer = sanitize(answer, media)
-    details = sanitize(details, media) if details else ""
     full = answer + (f'\n<div class="details">{details}</div>' if details else "")
-    for cloze in table.in_tags(full):
+    section = " › ".join(html.escape(section) for section in card.sections)
+    _check_clozes(card, table, full, report)
+    for giveaway in find_giveaways(table, full, question, section, tuple(chunk.images)):
         message = (
-            f"cloze {{{{c{cloze.number}::...}}}} is inside an HTML attribute (an image's alt text or a link's"
-            " title), where Anki cannot show it; move it out"
+            f"the answer of cloze {{{{c{giveaway.cloze.number}::...}}}}, {quoted(giveaway.answer)}, can be read in"
+            f" {giveaway.where} on its card; reword that, or blank it with the same cloze number"
         )
-        chunk.report.error(card.path, cloze.line, message)
-    for cloze in table.broken(full):
-        message = (
-            f"cloze {{{{c{cloze.number}::...}}}} does not wrap whole Markdown elements (it spans table cells,"
-            " paragraphs or list items, or crosses emphasis); keep it inside one of them"
-        )
-        chunk.report.error(card.path, cloze.line, message)
-    for cloze in table.lost(full):
-        message = f"cloze {{{{c{cloze.number}::...}}}} is inside HTML that is removed (such as a comment); "
-        message += "it is dropped"
-        chunk.report.warning(card.path, cloze.line, message)
+        report.warning(card.path, giveaway.cloze.line, message)
     numbers = tuple(table.numbers(full))
     return RenderedCard(
         source=card,
@@ -206,10 +202,30 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
         cloze_text=table.to_anki(full) if numbers else "",
         cloze_numbers=numbers,
         reference=_references(card.references),
-        section=" › ".join(html.escape(section) for section in card.sections),
+        section=section,
         images=tuple(chunk.images),
         code_blocks=tuple(chunk.code_blocks),
     )
+
+
+def _check_clozes(card: SourceCard, table: ClozeTable, full: str, report: Report) -> None:
+    """Clozes that Anki could not show as written (errors), or that rendering dropped (warnings)."""
+    for cloze in table.in_tags(full):
+        message = (
+            f"cloze {{{{c{cloze.number}::...}}}} is inside an HTML attribute (an image's alt text or a link's"
+            " title), where Anki cannot show it; move it out"
+        )
+        report.error(card.path, cloze.line, message)
+    for cloze in table.broken(full):
+        message = (
+            f"cloze {{{{c{cloze.number}::...}}}} does not wrap whole Markdown elements (it spans table cells,"
+            " paragraphs or list items, or crosses emphasis); keep it inside one of them"
+        )
+        report.error(card.path, cloze.line, message)
+    for cloze in table.lost(full):
+        message = f"cloze {{{{c{cloze.number}::...}}}} is inside HTML that is removed (such as a comment); "
+        message += "it is dropped"
+        report.warning(card.path, cloze.line, message)
 
 
 def _render_question(card: SourceCard, chunk: _Chunk) -> str:
@@ -219,7 +235,7 @@ def _render_question(card: SourceCard, chunk: _Chunk) -> str:
     question = chunk.render(card.question, card.question_line)
     if chunk.table.clozes:
         chunk.report.error(card.path, card.question_line, "clozes belong in the answer, not in the question heading")
-    return sanitize(_PARAGRAPH.sub(r"\1", question.strip()), frozenset(image.name for image in chunk.images))
+    return _PARAGRAPH.sub(r"\1", question.strip())
 
 
 def _render_body(card: SourceCard, chunk: _Chunk) -> tuple[str, str]:
@@ -237,5 +253,5 @@ def _references(urls: tuple[str, ...]) -> str:
     links = []
     for url in urls:
         label = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
-        links.append(f'<a href="{html.escape(url)}">{html.escape(label)}</a>')
+        links.append(f'<a href="{html.escape(url)}" rel="noopener noreferrer">{html.escape(label)}</a>')
     return " · ".join(links)
