@@ -8,6 +8,7 @@ expression, or the traceback. On top of that the tests get a tiny API:
     app.run("mw.col.card_count()")          Python inside Anki; returns the last expression
     app.js("document.body.className")       JavaScript in the reviewer's page; returns its value
     app.import_package(apkg)                Anki's own import dialog, default options, Import
+    app.finish_import()                     the same, in a dialog something else opened
     app.show(card_id, answer=True, night=True)   a card in the reviewer (real template and CSS)
     app.study(deck, 20)                     the deck's Study button, then Show Answer / Good
     app.screenshot(path)                    the main window as a PNG
@@ -197,13 +198,20 @@ IMPORT_BUTTON = "[...document.querySelectorAll('button')].find(b => b.innerText.
 def import_package(path):
     """Open the file (as a double-click does), keep the default options, click Import,
     read the log, close the window. Returns the log's overview."""
+    mw.handleImport(path)
+    return finish_import()
+
+
+def finish_import(timeout=30):
+    """In the import dialog open now (or within ``timeout`` s: something else, such as a second
+    Anki handing over a file, may be opening it), keep the default options, click Import, read
+    the log, close the window. Returns the log's overview."""
     from aqt.import_export.import_dialog import ImportDialog
 
     def dialog():
         return next((w for w in QApplication.topLevelWidgets() if isinstance(w, ImportDialog) and w.isVisible()), None)
 
-    mw.handleImport(path)
-    window = wait_for(dialog, what="the import dialog")
+    window = wait_for(dialog, timeout, what="the import dialog")
     wait_for(window.web.isVisible, what="the import page")
     wait_js(f"!!{IMPORT_BUTTON}", window.web, what="its Import button")
     js(f"{IMPORT_BUTTON}.click()", window.web)
@@ -395,7 +403,7 @@ class AnkiDesktop:
         addon.write_text(ADDON, encoding="utf-8")
 
     def _start(self, display: str, scale: float) -> None:
-        env = dict(os.environ)
+        self.env = env = dict(os.environ)  # also what a second Anki needs to find this one (see --open)
         env.update(
             DISPLAY=display,
             QT_QPA_PLATFORM="xcb",
@@ -467,6 +475,11 @@ class AnkiDesktop:
     def import_package(self, apkg: Path) -> str:
         """Import through Anki's own dialog with its default options; returns the log's text."""
         return self.run("import_package(path)", path=str(apkg), timeout=180)
+
+    def finish_import(self, timeout: float = 60) -> str:
+        """Click Import in the import dialog that something else opened (or opens within ``timeout``
+        seconds); returns the log's text."""
+        return self.run("finish_import(limit)", limit=timeout, timeout=timeout + 180)
 
     def show(self, card_id: int, answer: bool = False, night: bool | None = None) -> None:
         """Show a card in the reviewer, optionally after turning night mode on or off."""
