@@ -246,15 +246,15 @@ async function reload(news) {
   window.previewShown = { version: live.version, at: Date.now() };  // for the benchmark
 }
 async function scrollUntil(element, where) {
-  // Cards are laid out once they come into view (a frame later), and only then take their real height
-  // instead of the guess: scroll again until the element stays where it should be.
+  // Cards that scrolling brings into view are laid out a frame later, and only then take their real
+  // height instead of the guess: after a scroll, scroll again until the element stays where it should be.
   const frame = () => new Promise(requestAnimationFrame);
   for (let attempt = 0; attempt < 10; attempt++) {
     const off = element.getBoundingClientRect().top - where();
-    if (Math.abs(off) >= 1) window.scrollBy(0, off);
+    if (Math.abs(off) < 1) return;
+    window.scrollBy(0, off);
     await frame();
     await frame();
-    if (Math.abs(element.getBoundingClientRect().top - where()) < 1) return;
   }
 }
 async function follow() {
