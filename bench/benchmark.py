@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
+from serve_bench import measure_serve  # noqa: E402
 from synth import make_cards  # noqa: E402
 
 PYTHON = sys.executable
@@ -139,10 +140,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cards", type=int, default=10_000, help="number of synthetic cards (default 10,000)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of baseline, cold build, 2 rebuilds")
+    parser.add_argument("--saves", type=int, default=15, help="saves timed from the file to the page (serve)")
+    parser.add_argument("--edits", type=int, default=500, help="edits served before memory is measured again")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="build-deck-bench-"))
     try:
-        report(measure(work, args.cards, args.repeat), args.cards)
+        report(measure(work, args.cards, args.repeat, args.saves, args.edits), args.cards)
     finally:
         shutil.rmtree(work)
 
@@ -175,7 +178,7 @@ def timed_rounds(cards: Path, work: Path, repeat: int) -> tuple[dict, Path, Path
     return results, cache, output
 
 
-def measure(work: Path, count: int, repeat: int) -> dict:
+def measure(work: Path, count: int, repeat: int, saves: int, edits: int) -> dict:
     cards = make_cards(work, count)
     print(f"{count} synthetic cards in {cards}; measuring...", file=sys.stderr)
     results, cache, output = timed_rounds(cards, work, repeat)
@@ -194,6 +197,9 @@ def measure(work: Path, count: int, repeat: int) -> dict:
         run(build_args(ROOT / "cards", work / f"bundled-{i}.apkg"), {"BUILD_DECK_CACHE": str(work / f"c{i}")})[0]
         for i in range(3)
     )
+    # build-deck serve on the same deck, its cache warm (see serve_bench.py)
+    results["saves"] = saves
+    results.update(measure_serve(cards, ROOT / "media", work, env, saves, edits, process_tree_memory))
     return results
 
 
@@ -220,6 +226,7 @@ def report(r: dict, count: int) -> None:
         ("    .apkg size", f"{r['size'] / mb:.1f} MB", f"{r['size'] / r['genanki_size']:.2f} of genanki's",
          "≤ 0.25", r["size"] / r["genanki_size"] <= 0.25),
         ("    genanki default package, same notes", f"{r['genanki_size'] / mb:.1f} MB", "", "", ""),
+        *serve_rows(r, count),
     ]  # fmt: skip
     print(f"\n{count:,} cards, {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
     print("| measurement | result | ratio | target | met |")
@@ -227,6 +234,19 @@ def report(r: dict, count: int) -> None:
     for name, value, ratio, target, met in rows:
         mark = "" if target == "" else ("yes" if met else "**no**")
         print(f"| {name} | {value} | {ratio} | {target} | {mark} |")
+
+
+def serve_rows(r: dict, count: int) -> list[tuple]:
+    mb = 1024 * 1024
+    first, last = r["serve_memory"]
+    if "serve_page" in r:
+        page = (f"(f) serve: save to page ({count:,} cards), median of {r['saves']}", f"{r['serve_page']:.2f} s",
+                f"slowest {r['serve_page_max']:.2f} s", "≤ 0.3 s", r["serve_page"] <= 0.3)  # fmt: skip
+    else:
+        page = (f"(f) serve: save to page ({count:,} cards)", "no chromium", "", "≤ 0.3 s", False)
+    memory = (f"    serve: memory after {r['serve_edits']} edits", f"{last / mb:.0f} MB",
+              f"{(last - first) / mb:+.0f} MB since the 10th", "flat (≤ +5%)", last <= first * 1.05)  # fmt: skip
+    return [page, memory]
 
 
 if __name__ == "__main__":
