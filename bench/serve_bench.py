@@ -53,7 +53,7 @@ class Serving:
         self.builds = news["builds"]
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
+        self.process.send_signal(signal.SIGTERM)  # (SIGINT is ignored by a process started in the background)
         self.process.wait(WAIT)
 
 

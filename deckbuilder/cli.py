@@ -199,20 +199,24 @@ def serve_command(
         _fail(exc)
     except PortInUse as exc:
         _error(f"port {exc.port} is in use; stop the program using it, or choose another port with --port")
-    stopped = False
+    except OSError as exc:  # e.g. a port below 1024 without the right to it
+        _error(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}; choose another port with --port")
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped by a service manager or an IDE: as Ctrl-C
     try:
         with live:
             click.echo(f"serving the preview at {live.url} (Ctrl-C to stop)")
-            try:
-                for rebuild in live.rebuilds():
-                    _print_rebuild(rebuild, options, quiet, opener)
-            except KeyboardInterrupt:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while stopping: no traceback
-                stopped = True
+            for rebuild in live.rebuilds():
+                _print_rebuild(rebuild, options, quiet, opener)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while it stops: still no traceback
+        if not quiet:
+            click.echo("stopped")
     except WatchError as exc:
         _error(str(exc))
-    if stopped and not quiet:
-        click.echo("stopped")
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _print_rebuild(rebuild, options: BuildOptions, quiet: bool, opener) -> None:

@@ -55,6 +55,7 @@ class LivePreview:
         self._media: dict[str, Path] | None = None  # packaged name -> file, worked out when first asked
         self._waiting = 0  # pages waiting for the next version (long polls under way)
         self._served = 0  # the last version a page was served with
+        self._awaited = False  # a page was waiting when the last version was published
 
     def build_started(self) -> None:
         with self._changes:
@@ -78,7 +79,7 @@ class LivePreview:
         """Wait (up to ``timeout`` seconds) until a page waiting for this version has loaded it: the rest
         of a build (writing the package) would otherwise take the processor from the server's thread."""
         with self._changes:
-            if self._waiting:
+            if self._awaited:
                 self._changes.wait_for(lambda: self._served >= self.state.version or self.closed, timeout)
 
     def build_done(self) -> None:
@@ -94,6 +95,7 @@ class LivePreview:
 
     def _publish(self, state: LiveState) -> None:
         self.state = state
+        self._awaited = self._waiting > 0
         self._changes.notify_all()
 
     def news(self, since: int | None, timeout: float = POLL_SECONDS) -> dict:

@@ -16,6 +16,12 @@ from browser import ROOT
 WAIT = 60  # seconds a test waits for a build before it fails (a cold machine, a busy CI runner)
 
 
+def _as_in_a_terminal() -> None:
+    # Ctrl-C reaches it, as in a terminal, even when these tests run in the background (where a shell
+    # starts programs with SIGINT ignored, and Python then never raises KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Served:
     """A `build-deck serve` process on a project, and what it printed."""
 
@@ -24,9 +30,8 @@ class Served:
         command = [sys.executable, "-m", "deckbuilder", "serve", "--port", "0", "--cards", str(project.cards),
                    "--media", str(project.media), "-o", str(project.output), *args]  # fmt: skip
         # From the repository root: `-m deckbuilder` is this checkout's (see RULES: subprocesses inherit the cwd).
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, preexec_fn=_as_in_a_terminal)  # fmt: skip
         self.out: list[str] = []
         self.err: list[str] = []
         self.readers = [self._read(self.process.stdout, self.out), self._read(self.process.stderr, self.err)]
@@ -67,9 +72,10 @@ class Served:
         with urllib.request.urlopen(self.url + query, timeout=WAIT) as answer:
             return answer.read().decode("utf-8")
 
-    def stop(self) -> int:
+    def stop(self, how: signal.Signals = signal.SIGINT) -> int:
+        """Stop it, as Ctrl-C does (or with another signal); returns its exit status."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # as Ctrl-C
+            self.process.send_signal(how)
             self.process.wait(WAIT)
         for reader in self.readers:
             reader.join(5)

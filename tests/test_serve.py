@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -151,14 +152,47 @@ def test_deck_yaml_media_and_the_note_types_css_are_watched(deck, serve):
         assert answer.read() == SVG.replace(b"10", b"20") and answer.headers["Content-Type"] == "image/svg+xml"
 
 
+def test_the_bundled_deck_is_served_with_its_images(project, serve):
+    shutil.copytree(ROOT / "cards", project.cards, dirs_exist_ok=True)
+    shutil.copytree(ROOT / "media", project.media, dirs_exist_ok=True)
+    served = serve()
+    assert not served.wait_builds(1)["failed"]
+    page = served.page()
+    ids = {note.card_id for note in read_previous(project.output).notes.values()}
+    assert ids and all(f'id="card-{card_id}"' in page for card_id in ids)  # one page holds them all
+    for name in set(re.findall(r'<img[^>]* src="([^"]+)"', page)):
+        with urllib.request.urlopen(served.url + name, timeout=WAIT) as answer:
+            assert answer.status == 200 and answer.headers["Content-Type"].startswith("image/"), name
+
+
+def test_the_note_types_css_is_watched(project):
+    from deckbuilder.package import notetypes
+    from deckbuilder.serve import LiveDeck
+    from deckbuilder.session import NOTE_TYPE_CSS, BuildSession
+
+    assert NOTE_TYPE_CSS.read_text(encoding="utf-8") in notetypes.card_css()
+    live = LiveDeck(project.options(), 0)
+    try:
+        assert NOTE_TYPE_CSS.parent in live.watched()
+        assert live.session.affects(NOTE_TYPE_CSS, project.cards, project.media)
+    finally:
+        live.server.stop()
+    session = BuildSession()
+    notetypes.card_css()
+    session.touch([NOTE_TYPE_CSS])  # as the watcher reports an edit: the next build reads it again
+    assert notetypes.card_css.cache_info().currsize == 0
+
+
 # --- the process ------------------------------------------------------------------------------
 
 
-def test_ctrl_c_stops_quietly(deck, serve):
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_stops_it_quietly(deck, serve, how):
     served = serve()
     served.wait_builds(1)
-    assert served.stop() in (0, 130)
+    assert served.stop(how) in (0, 130)
     assert "Traceback" not in served.output() and not "".join(served.err).strip(), served.output()
+    assert served.out[-1] == "stopped\n"
 
 
 def test_a_port_in_use_is_a_clear_error(deck):
