@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import BuildError, Problem, Report, display_path
 from .package.changes import ChangeReport, compare
-from .read.cards import unique_ids
+from .read.cards import unique_ids, with_card_types
 from .read.config import DeckConfig, load_config, slugify
 from .read.files import find_card_files
 from .render.cache import RenderCache, default_cache_dir, folder_key
@@ -84,13 +84,23 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
         report.problems.extend(result.problems)
     sources = unique_ids([r.source for r in results if r.source is not None], report)
     kept = {id(card) for card in sources}
-    rendered = [r.rendered for r in results if r.rendered is not None and id(r.source) in kept]
+    rendered = [
+        _with_card_types(r.rendered, config) for r in results if r.rendered is not None and id(r.source) in kept
+    ]
     if not paths and not report.has_errors():
         report.error(options.cards_dir, 1, "no card files (*.md) found")
+    elif config.vault and not rendered and not report.has_errors():
+        report.error(options.cards_dir, 1, "no cards in the vault: every note was skipped (see the warnings)")
     _check_media(results, rendered, MediaLibrary(options.media_dir), report)
     if cache is not None:
         cache.save()  # holds only cards without errors: fixing one card re-renders just that card
     return config, rendered, report
+
+
+def _with_card_types(card, config: DeckConfig):
+    """The rendered card with deck.yaml's card types applied to its source (see read.cards.with_card_types)."""
+    source = with_card_types(card.source, config.reverse, config.type_answer)
+    return card if source is card.source else card._replace(source=source)
 
 
 def _check_media(results: list[FileResult], rendered: list, library: MediaLibrary, report: Report) -> None:
@@ -157,7 +167,7 @@ def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Re
     """Package the rendered cards, against the previous package at the output path (under its lock)."""
     from .package.collection_copy import CollectionCopy
     from .package.notes import make_notes
-    from .package.notetypes import note_type_digests
+    from .package.notetypes import note_type_digests, note_types_for
     from .package.previous import read_previous
     from .package.write import write_package
 
@@ -172,5 +182,5 @@ def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Re
     media = packaged_media(rendered)
     copy = CollectionCopy(options.cache_dir, folder_key(options.cards_dir)) if options.cache_dir else None
     summary = write_package(notes, config, deck_name, media, options.output, previous, build_time(), copy)
-    changes = compare(notes, previous, config, deck_name, note_type_digests())
+    changes = compare(notes, previous, config, deck_name, note_type_digests(note_types_for(notes)))
     return BuildResult(config, options.output, report.sorted(), rendered, summary, changes)

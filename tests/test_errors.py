@@ -66,7 +66,8 @@ ERRORS = {
     "same-package-name": ({"x.md": bad("x", "![a](a b.svg) ![b](a-b.svg)")}, {"a b.svg": SVG, "a-b.svg": SVG},
                           "x.md:6: error: 'a-b.svg' and 'a b.svg' would get the same name 'a-b-d8e3572e.svg' in the package"),
     "not-an-image": ({"x.md": bad("x", "![d](notes.txt)")}, {"notes.txt": "hi"},
-                     "x.md:6: error: image 'notes.txt' is not an image file; use one of .gif, .jpeg, .jpg, .png, .svg, .webp"),
+                     "x.md:6: error: image 'notes.txt' is not an image, audio or video file; use one of .gif, .jpeg, "
+                     ".jpg, .png, .svg, .webp, .m4a, .mp3, .mp4, .ogg, .wav, .webm"),
     "card-too-large": ({"x.md": bad("x", "x" * (1 << 20))}, {},
                        "x.md:1: error: file is 1,048,597 bytes; cards are limited to 1,048,576 bytes"),
     "media-too-large": ({"x.md": bad("x", "![h](huge.png)")}, {"huge.png": b"0" * (11 << 20)},
@@ -89,7 +90,8 @@ ERRORS = {
 
 WARNINGS = {
     "unknown-key": ({"x.md": "---\nid: x\ncolour: red\n---\n# Q\n\nA\n"}, {},
-                    "x.md:3: warning: unknown front-matter key 'colour' (known: id, reference, tags, test)"),
+                    "x.md:3: warning: unknown front-matter key 'colour' (known: id, reference, reverse, tags, test, "
+                    "type-answer)"),
     "unknown-language": ({"x.md": bad("x", "```klingon\nx\n```")}, {},
                          "x.md:6: warning: unknown code language 'klingon'; shown as plain text"),
     "unused-media": ({}, {"unused.png": b"png"}, "../media/unused.png:1: warning: media file is not used by any card"),
