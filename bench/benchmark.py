@@ -95,7 +95,7 @@ def genanki_default_size(cards: Path, work: Path, cache: Path) -> int:
     """Size of genanki's default (uncompressed) package holding the same notes as ours."""
     import genanki
 
-    from deckbuilder.build import BuildOptions, check, packaged_media
+    from deckbuilder.builder import BuildOptions, check, packaged_media
     from deckbuilder.package.notes import make_notes
     from deckbuilder.package.notetypes import NOTE_TYPES, card_css
 

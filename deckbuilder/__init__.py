@@ -18,7 +18,7 @@ The Python API is what the command line itself uses::
 
 __version__ = "0.1.0"
 
-from .build import BuildOptions, BuildResult, build
+from .builder import BuildOptions, BuildResult, build
 from .errors import BuildError, Problem
 from .starter import create_deck
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .build import BuildOptions, BuildResult, build, default_media_dir, default_output
+from .builder import BuildOptions, BuildResult, build, default_media_dir, default_output
 from .errors import BuildError
 
 BUILD_EPILOG = """\b

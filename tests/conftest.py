@@ -14,7 +14,7 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from keras_examples import pytest_terminal_summary  # noqa: F401  (how many Keras examples ran on which backend)
 
-from deckbuilder.build import BuildOptions, BuildResult, build
+from deckbuilder.builder import BuildOptions, BuildResult, build
 from deckbuilder.package import collection as collection_db
 from deckbuilder.render.cache import default_cache_dir
 

@@ -274,6 +274,7 @@ def reset_keras() -> None:
     keras.config.set_floatx("float32")
     keras.config.set_epsilon(1e-7)
     keras.config.set_image_data_format("channels_last")
+    keras.distribution.set_distribution(None)  # a card that failed midway may leave its distribution set
     keras.utils.clear_session()
     keras.utils.set_random_seed(0)
 

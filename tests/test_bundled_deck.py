@@ -13,7 +13,7 @@ import pytest
 from conftest import cards_of, import_package
 from keras_examples import load_examples, planned
 
-from deckbuilder.build import BuildOptions, build
+from deckbuilder.builder import BuildOptions, build
 from deckbuilder.errors import Report
 from deckbuilder.read.cards import load_cards
 from deckbuilder.render.cloze import ClozeTable, mark_clozes, strip_clozes

@@ -277,3 +277,14 @@ def test_the_tests_never_use_the_users_cache(cache_of_module_fixtures):
     home_cache = (cache.Path.home() / ".cache" / "build_deck").resolve()
     assert not cache_of_module_fixtures.resolve().is_relative_to(home_cache)
     assert cache_of_module_fixtures.name.startswith("build-deck-test-cache-")
+
+
+def test_a_cache_of_an_older_format_is_ignored(project, render_cache):
+    """Files an older version wrote (a plain pickle stream, read as batches, is a length no file holds)."""
+    import pickle
+
+    project.write(IMAGE_CARD, {"d.svg": SVG})
+    project.build()
+    for stored in render_cache.glob("render-*"):
+        stored.write_bytes(pickle.dumps((4, "old namespace", 0, {})) + pickle.dumps({"key": ("entry",)}))
+    assert project.build(output=project.root / "again.apkg").summary.notes == 2

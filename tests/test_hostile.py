@@ -494,3 +494,24 @@ def test_a_card_moved_to_another_section_moves_to_its_sub_deck(project, collecti
     moved = cards_of(collection, "Id:x")
     assert {collection.decks.name(c.did) for c in moved} == {"Project::Two"}
     assert all("project::two" in c.note().tags and "project::one" not in c.note().tags for c in moved)
+
+
+def test_a_media_file_changed_after_its_check_is_not_packaged(project, monkeypatch):
+    """The bytes packaged are the bytes checked: a file swapped in between (say for an active SVG) stops the build."""
+    from deckbuilder import builder as build_module
+
+    project.write(GOOD)
+    project.build()
+    before = project.output.read_bytes()
+    project.write({"x.md": card("x", "Q?", "![d](d.svg)")}, {"d.svg": SVG})
+    real = build_module.packaged_media
+
+    def swapped(rendered):
+        files = real(rendered)
+        (project.media / "d.svg").write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>')
+        return files
+
+    monkeypatch.setattr(build_module, "packaged_media", swapped)
+    with pytest.raises(OSError, match="changed during the build; build again"):
+        project.build()
+    assert project.output.read_bytes() == before

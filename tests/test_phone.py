@@ -32,7 +32,7 @@ from browser import (
 from conftest import card, cards_of, features_files, import_package
 from pygments.token import STANDARD_TYPES
 
-from deckbuilder.build import BuildOptions, build
+from deckbuilder.builder import BuildOptions, build
 from deckbuilder.package.notetypes import CLOZE_MODEL_ID, REVERSE_MODEL_ID, TYPE_MODEL_ID, card_css
 from deckbuilder.render.code_theme import LIGHT_BACKGROUND, NIGHT_BACKGROUND
 

@@ -9,7 +9,7 @@ from browser import ARTIFACTS, INSPECT_JS, ORIGIN, ROOT, chromium, phone_page
 from click.testing import CliRunner
 from conftest import cards_of, features_files, import_package
 
-from deckbuilder.build import BuildOptions, build
+from deckbuilder.builder import BuildOptions, build
 from deckbuilder.cli import main
 from deckbuilder.package.notetypes import CLOZE_MODEL_ID, REVERSE_MODEL_ID, TYPE_MODEL_ID
 from deckbuilder.preview import preview_cards, reveal_clozes, write_preview

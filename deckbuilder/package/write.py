@@ -151,7 +151,7 @@ def _read_collection(package: Path) -> bytes | None:
 def _write_zip(path: Path, collection: bytes, stored, media: list[MediaFile], manifest: bytes) -> tuple | None:
     """Write the package; returns the collection's compressed chunks (None when written by zipfile)."""
     files = [("media", json.dumps({str(i): m.name for i, m in enumerate(media)}).encode())]
-    files += [(str(i), m.source.read_bytes()) for i, m in enumerate(media)]
+    files += [(str(i), m.read()) for i, m in enumerate(media)]
     files.append((MANIFEST, manifest))
     if not speed_up_enabled("zip"):
         _write_plain_zip(path, [(COLLECTION, collection), *files])

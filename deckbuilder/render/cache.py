@@ -159,7 +159,7 @@ class RenderCache:
 
 
 _DAMAGED = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
-            KeyError, IndexError, MemoryError, RecursionError)  # fmt: skip
+            KeyError, IndexError, OverflowError, MemoryError, RecursionError)  # fmt: skip
 # A batch: its length and digest, then the pickle.
 _HEADER = struct.Struct(">Q16s")
 
@@ -181,6 +181,8 @@ def _read_batch(handle):
     if len(header) < _HEADER.size:
         raise ValueError("a batch cut short")
     length, digest = _HEADER.unpack(header)
+    if length > os.fstat(handle.fileno()).st_size:  # not a length this file can hold (another format?)
+        raise ValueError("a damaged batch")
     data = handle.read(length)
     if len(data) < length or _digest(data) != digest:
         raise ValueError("a damaged batch")

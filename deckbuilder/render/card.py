@@ -13,6 +13,7 @@ from ..read.cards import SourceCard
 from ..read.fences import FENCE_OPEN, fence_end
 from . import markdown
 from .cloze import ClozeProblem, ClozeTable, mark_clozes
+from .giveaways import find_giveaways
 from .highlight import find_lexer, highlight
 from .math import INLINE_CODE, protect_math, restore_math, without_markers_in_math
 from .media import MEDIA_TYPES, MediaError, MediaLibrary, sound_tags
@@ -180,22 +181,14 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
     answer = sound_tags(sanitize(answer, media))
     details = sound_tags(sanitize(details, media)) if details else ""
     full = answer + (f'\n<div class="details">{details}</div>' if details else "")
-    for cloze in table.in_tags(full):
+    section = " › ".join(html.escape(section) for section in card.sections)
+    _check_clozes(card, table, full, report)
+    for giveaway in find_giveaways(table, full, question, section, tuple(chunk.images)):
         message = (
-            f"cloze {{{{c{cloze.number}::...}}}} is inside an HTML attribute (an image's alt text or a link's"
-            " title), where Anki cannot show it; move it out"
+            f"the answer of cloze {{{{c{giveaway.cloze.number}::...}}}}, {quoted(giveaway.answer)}, can be read in"
+            f" {giveaway.where} on its card; reword that, or blank it with the same cloze number"
         )
-        chunk.report.error(card.path, cloze.line, message)
-    for cloze in table.broken(full):
-        message = (
-            f"cloze {{{{c{cloze.number}::...}}}} does not wrap whole Markdown elements (it spans table cells,"
-            " paragraphs or list items, or crosses emphasis); keep it inside one of them"
-        )
-        chunk.report.error(card.path, cloze.line, message)
-    for cloze in table.lost(full):
-        message = f"cloze {{{{c{cloze.number}::...}}}} is inside HTML that is removed (such as a comment); "
-        message += "it is dropped"
-        chunk.report.warning(card.path, cloze.line, message)
+        report.warning(card.path, giveaway.cloze.line, message)
     numbers = tuple(table.numbers(full))
     return RenderedCard(
         source=card,
@@ -204,10 +197,30 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
         cloze_text=table.to_anki(full) if numbers else "",
         cloze_numbers=numbers,
         reference=_references(card.references),
-        section=" › ".join(html.escape(section) for section in card.sections),
+        section=section,
         images=tuple(chunk.images),
         code_blocks=tuple(chunk.code_blocks),
     )
+
+
+def _check_clozes(card: SourceCard, table: ClozeTable, full: str, report: Report) -> None:
+    """Clozes that Anki could not show as written (errors), or that rendering dropped (warnings)."""
+    for cloze in table.in_tags(full):
+        message = (
+            f"cloze {{{{c{cloze.number}::...}}}} is inside an HTML attribute (an image's alt text or a link's"
+            " title), where Anki cannot show it; move it out"
+        )
+        report.error(card.path, cloze.line, message)
+    for cloze in table.broken(full):
+        message = (
+            f"cloze {{{{c{cloze.number}::...}}}} does not wrap whole Markdown elements (it spans table cells,"
+            " paragraphs or list items, or crosses emphasis); keep it inside one of them"
+        )
+        report.error(card.path, cloze.line, message)
+    for cloze in table.lost(full):
+        message = f"cloze {{{{c{cloze.number}::...}}}} is inside HTML that is removed (such as a comment); "
+        message += "it is dropped"
+        report.warning(card.path, cloze.line, message)
 
 
 def _render_question(card: SourceCard, chunk: _Chunk) -> str:

@@ -34,6 +34,14 @@ class MediaFile:
     name: str
     source: Path
 
+    def read(self) -> bytes:
+        """The file's bytes, as they were when it was checked (its name holds their digest); OSError if the
+        file changed since, so that nothing unchecked is packaged."""
+        data = read_regular_file(self.source, MAX_MEDIA_BYTES)
+        if not self.name.rpartition(".")[0].endswith("-" + _digest(data)):
+            raise OSError(f"{display_path(self.source)} changed during the build; build again")
+        return data
+
 
 def media_kind(ref: str) -> str:
     """What a reference names, by its extension, as messages call it: "audio", "video" or "image"."""
@@ -72,8 +80,11 @@ def packaged_name(relative: str, content: bytes) -> str:
     path = PurePosixPath(relative)
     stem = _UNSAFE.sub("-", "-".join((*path.parent.parts, path.stem))).strip("-.") or "media"
     suffix = _UNSAFE.sub("", path.suffix.lower())
-    digest = hashlib.sha1(content).hexdigest()[:8]
-    return f"{stem[:80]}-{digest}{suffix}"
+    return f"{stem[:80]}-{_digest(content)}{suffix}"
+
+
+def _digest(content: bytes) -> str:
+    return hashlib.sha1(content).hexdigest()[:8]
 
 
 @dataclass
