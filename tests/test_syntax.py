@@ -410,3 +410,10 @@ def test_the_features_card_builds_without_warnings_and_imports_into_anki(project
     namespace = "5f0c1d2e-0000-4000-8000-000000000017"
     assert guids == {*note_guids(namespace, "softmax")[1:], *(extra_note_guid(namespace, "softmax", k)
                                                                 for k in ("reverse", "type"))}  # fmt: skip
+
+
+def test_a_sound_s_file_name_gives_nothing_away(project):
+    """A cloze's answer in the name of a sound the card plays is not shown: Anki shows a play button."""
+    project.write({"deck.yaml": DECK, "s.md": card("s", "Q?", "A {{c1::beep}}: ![](beep.wav)")}, {"beep.wav": wav()})
+    result = cli(project, "--strict")
+    assert result.exit_code == 0, result.output
