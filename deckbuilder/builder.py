@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +19,9 @@ from .read.files import find_card_files
 from .render.cache import RenderCache, default_cache_dir, folder_key
 from .render.media import MediaFile, MediaLibrary
 from .render.workers import FileResult, process_all
+
+_TAG = re.compile(r"<[^>]*>")
+_SHOWN = re.compile(r"<img\b|\[sound:")  # what a card shows that is not text
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
     sources = unique_ids([r.source for r in results if r.source is not None], report)
     kept = {id(card) for card in sources}
     rendered = [
-        _with_card_types(r.rendered, config) for r in results if r.rendered is not None and id(r.source) in kept
+        _with_card_types(r.rendered, config, report) for r in results if r.rendered is not None and id(r.source) in kept
     ]
     if not paths and not report.has_errors():
         report.error(options.cards_dir, 1, "no card files (*.md) found")
@@ -97,9 +101,13 @@ def check(options: BuildOptions, progress: Callable | None = None) -> tuple[Deck
     return config, rendered, report
 
 
-def _with_card_types(card, config: DeckConfig):
-    """The rendered card with deck.yaml's card types applied to its source (see read.cards.with_card_types)."""
+def _with_card_types(card, config: DeckConfig, report: Report):
+    """The rendered card with deck.yaml's card types applied to its source (see read.cards.with_card_types);
+    a reversed card must have an answer to show."""
     source = with_card_types(card.source, config.reverse, config.type_answer)
+    if source.reverse and not _TAG.sub("", card.answer).strip() and not _SHOWN.search(card.answer):
+        message = "the answer is empty, so the reversed card would show nothing; write an answer or set reverse: no"
+        report.error(source.path, source.question_line, message)
     return card if source is card.source else card._replace(source=source)
 
 

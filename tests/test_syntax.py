@@ -417,3 +417,14 @@ def test_a_sound_s_file_name_gives_nothing_away(project):
     project.write({"deck.yaml": DECK, "s.md": card("s", "Q?", "A {{c1::beep}}: ![](beep.wav)")}, {"beep.wav": wav()})
     result = cli(project, "--strict")
     assert result.exit_code == 0, result.output
+
+
+def test_a_reversed_card_needs_an_answer_to_show(project):
+    project.write({"deck.yaml": DECK + "reverse: yes\n", "a.md": "---\nid: a\n---\n# Only a question?\n"})
+    result = cli(project)
+    assert result.exit_code == 1
+    assert (
+        "a.md:4: error: the answer is empty, so the reversed card would show nothing; write an answer or set reverse: no"
+    ) in result.stderr.splitlines()
+    project.write({"a.md": "---\nid: a\n---\n# Only a question?\n\n![](beep.wav)\n"}, {"beep.wav": wav()})
+    assert cli(project).exit_code == 0
