@@ -424,7 +424,8 @@ def test_a_reversed_card_needs_an_answer_to_show(project):
     result = cli(project)
     assert result.exit_code == 1
     assert (
-        "a.md:4: error: the answer is empty, so the reversed card would show nothing; write an answer or set reverse: no"
+        "a.md:4: error: the answer is empty, so the reversed card would show nothing; write an answer or set "
+        "reverse: no"
     ) in result.stderr.splitlines()
     project.write({"a.md": "---\nid: a\n---\n# Only a question?\n\n![](beep.wav)\n"}, {"beep.wav": wav()})
     assert cli(project).exit_code == 0
