@@ -121,7 +121,7 @@ def test_installed_init_then_build_in_a_plain_folder(installs, tmp_path, collect
     assert built.returncode == 0 and built.stderr == "", built.stderr
     assert "wrote my-deck.apkg: 4 notes, 7 cards, 1 media files" in built.stdout
     log = import_package(collection, tmp_path / "my-deck" / "my-deck.apkg")
-    assert len(log.new) == 2 and list(collection.media.check().missing) == []
+    assert len(log.new) == 4 and list(collection.media.check().missing) == []
     assert run(bin_dir, ["python", "-m", "deckbuilder", "--version"], cwd=tmp_path).returncode == 0
 
 
