@@ -91,6 +91,10 @@ def test_clozes_around_and_inside_dollar_math_work_in_anki(project, collection):
     # Inside math Anki blanks the TeX itself (it removes the cloze's markup for MathJax).
     assert r"\(\sigma = [...]\)" in visible_text(second.question())
     assert r"\(\sigma = \frac{1}{1 + e^{-x} } \)" in visible_text(second.answer())
+    # On the question/answer card a key term inside math is not marked: an element would cut the math in two
+    # and MathJax would leave it as TeX (the real Anki desktop's test sees it typeset).
+    qa = answer_of(col)
+    assert r"\(\sigma = \frac{1}{1 + e^{-x} } \)" in qa and r'<span class="term">\(e^{z_i}\)</span>' in qa
 
 
 TEX_DOUBLE_BRACES = {
