@@ -51,7 +51,7 @@ def require_desktop() -> None:
     if not shutil.which("Xvfb"):
         missing.append("Debian's xvfb (apt-get install xvfb)")
     if find_spec("aqt") is None or not anki_entry_point().exists():
-        missing.append("Anki desktop (pip install 'aqt[qt6]')")
+        missing.append("Anki desktop (pip install 'aqt[qt]')")
     if not missing:
         return
     reason = f"not installed: {' and '.join(missing)}; the real-Anki tests need it"

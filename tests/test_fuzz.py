@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import SOUNDS, SVG, Project, card, import_package
+from conftest import SOUNDS, SVG, Project, card, fixed_points_of_the_sanitiser, import_package
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -169,6 +169,9 @@ def test_any_card_gives_a_deck_or_a_clean_error_report(collection, data):
         assert len(log.new) + len(log.updated) + len(log.duplicate) == result.summary.notes
         assert collection.get_empty_cards().notes == []
         assert_no_active_content(project.output)
+        with zipfile.ZipFile(project.output) as archive:
+            fields = [f for flds in _fields(archive.read("collection.anki2")) for f in flds.split("\x1f")]
+        assert fixed_points_of_the_sanitiser(fields)
     finally:
         shutil.rmtree(project.root)
 

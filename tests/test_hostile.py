@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import SVG, card, cards_of, import_package, visible_text
+from conftest import SVG, card, cards_of, fixed_points_of_the_sanitiser, import_package, visible_text
 
 from deckbuilder.cli import main
 from deckbuilder.errors import BuildError
@@ -515,3 +515,27 @@ def test_a_media_file_changed_after_its_check_is_not_packaged(project, monkeypat
     with pytest.raises(OSError, match="changed during the build; build again"):
         project.build()
     assert project.output.read_bytes() == before
+
+
+@pytest.mark.parametrize("speedups", ["all", "none"])
+def test_every_final_field_is_a_fixed_point_of_the_sanitiser(project, tmp_path, monkeypatch, speedups):
+    """Sanitising is the last step on the markup: nothing in a packaged field is something the sanitiser
+    would remove or change (text put in after it is escaped, code blocks are made of escaped tokens),
+    also where the speed-up leaves the sanitiser out."""
+    monkeypatch.setenv("BUILD_DECK_SPEEDUPS", speedups)
+    shutil.copytree(Path(__file__).resolve().parent.parent / "cards", project.cards, dirs_exist_ok=True)
+    shutil.copytree(Path(__file__).resolve().parent.parent / "media", project.media, dirs_exist_ok=True)
+    tricky = (
+        'A [link](https://keras.io "\\(a" onmouseover="x\\)") and {{c1::a term::a "hint" <b>}} and '
+        '<span class="term" onclick="x()">raw</span>, `code <i>` and \\(x < y\\).\n\n'
+        "```python\nprint('<script>', {{c2::\"quoted\"}})\n```"
+    )
+    project.write({"zz/tricky.md": card("tricky", "A `<q>` question?", tricky)})
+    project.build()
+    conn = database(project.output, tmp_path)
+    try:
+        fields = [field for (flds,) in conn.execute("SELECT flds FROM notes") for field in flds.split("\x1f")]
+    finally:
+        conn.close()
+    assert len(fields) > 400
+    assert fixed_points_of_the_sanitiser(fields)

@@ -3,6 +3,9 @@
 - ``markdown``: Python-Markdown without the work that cannot change its HTML (markdown.py), and plain
   questions rendered without it;
 - ``lexer``: Pygments' lexers with each state's rules joined into one regular expression (lexer.py);
+- ``sanitize``: the sanitiser left out for Markdown that cannot make markup it would change: without
+  a ``<`` (raw HTML, autolinks) or a link or image (``](``, ``]:``), all the markup is Python-Markdown's
+  own and the text in it is escaped (sanitize.py);
 - ``zip``: the package written with its collection in independent deflate chunks, so a rebuild keeps
   the unchanged chunks' compressed bytes (zip.py), instead of by Python's zipfile.
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-NAMES = ("markdown", "lexer", "zip")
+NAMES = ("markdown", "lexer", "sanitize", "zip")
 
 
 def enabled_names() -> tuple[str, ...]:

@@ -59,26 +59,35 @@ class FileTooLarge(OSError):
 def open_regular_file(path: Path):
     """``path`` opened for reading in binary, if it is a regular file (NotARegularFile if not): opening
     a pipe for reading would block until something writes to it."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise NotARegularFile(f"{path} is not a regular file")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    fd = _open_regular(path)[0]
+    return os.fdopen(fd, "rb")
 
 
 def read_regular_file(path: Path, limit: int) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes, without ever blocking on a pipe."""
-    with open_regular_file(path) as handle:
-        size = os.fstat(handle.fileno()).st_size
+    fd, size = _open_regular(path)
+    try:
         if size > limit:
             raise FileTooLarge(size)
-        data = handle.read(limit + 1)
-    if len(data) > limit:  # it grew while it was read
-        raise FileTooLarge(len(data))
-    return data
+        chunks, total = [], 0
+        while chunk := os.read(fd, limit + 1 - total):
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:  # it grew while it was read
+                raise FileTooLarge(total)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _open_regular(path: Path) -> tuple[int, int]:
+    """A descriptor of ``path`` open for reading, and its size; NotARegularFile for anything but a file."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise NotARegularFile(f"{path} is not a regular file")
+    return fd, info.st_size
 
 
 def read_text(path: Path, report: Report, data: bytes | None = None) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from ..errors import LineCounter, Report, quoted
 from ..fast import enabled as speed_up_enabled
 from ..fast import markdown as fast_markdown
+from ..fast import sanitize as fast_sanitize
 from ..read.cards import SourceCard
 from ..read.fences import FENCE_OPEN, fence_end
 from . import markdown
@@ -52,10 +53,17 @@ class _Chunk:
             return ""
         prose, maths = protect_math(prose, self.table)
         rendered = self._convert(prose, lambda ref: self._image(ref, text, first_line))
+        # Sanitised last: everything that comes from the card's markup is in the HTML now; what is put in
+        # after is escaped text (math, in text or in an attribute) or markup of our own (highlighted code,
+        # made of escaped tokens), and cloze and sound markers, which become text (render_card, sound_tags).
+        # The final fields are fixed points of the sanitiser (tests/test_hostile.py).
+        if not speed_up_enabled("sanitize") or fast_sanitize.needed(prose):
+            rendered = sanitize(rendered, frozenset(image.name for image in self.images))
         if maths:
             rendered = restore_math(rendered, maths, lambda cloze, why: problems.append(ClozeProblem(cloze.line, why)))
         if blocks:
             rendered = _BLOCK_HTML.sub(lambda m: blocks[int(m.group(1))], rendered)
+        rendered = sound_tags(rendered)  # last: a card's own [sound:] text in math or code becomes text too
         for problem in problems:
             self.report.error(self.card.path, problem.line, problem.message)
         if _MAYBE_UNSAFE.search(text):
@@ -176,10 +184,6 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
     answer, details = _render_body(card, chunk)
     if not answer.strip() and not table.overflowed:
         report.warning(card.path, card.question_line, "the answer is empty")
-    # Sanitised last: what follows only turns cloze and sound markers into text (hints escaped), outside tags.
-    media = frozenset(image.name for image in chunk.images)
-    answer = sound_tags(sanitize(answer, media))
-    details = sound_tags(sanitize(details, media)) if details else ""
     full = answer + (f'\n<div class="details">{details}</div>' if details else "")
     section = " › ".join(html.escape(section) for section in card.sections)
     _check_clozes(card, table, full, report)
@@ -230,7 +234,7 @@ def _render_question(card: SourceCard, chunk: _Chunk) -> str:
     question = chunk.render(card.question, card.question_line)
     if chunk.table.clozes:
         chunk.report.error(card.path, card.question_line, "clozes belong in the answer, not in the question heading")
-    return sound_tags(sanitize(_PARAGRAPH.sub(r"\1", question.strip()), frozenset(i.name for i in chunk.images)))
+    return _PARAGRAPH.sub(r"\1", question.strip())
 
 
 def _render_body(card: SourceCard, chunk: _Chunk) -> tuple[str, str]:
@@ -248,5 +252,5 @@ def _references(urls: tuple[str, ...]) -> str:
     links = []
     for url in urls:
         label = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
-        links.append(f'<a href="{html.escape(url)}">{html.escape(label)}</a>')
+        links.append(f'<a href="{html.escape(url)}" rel="noopener noreferrer">{html.escape(label)}</a>')
     return " · ".join(links)

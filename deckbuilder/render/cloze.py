@@ -23,7 +23,8 @@ _MARKER_OR_TAG = re.compile(
     f"[{chr(OPEN_BASE)}-{chr(OPEN_LIMIT)}{CLOSE}]"
     r"|<(?P<end>/?)(?P<name>[A-Za-z][A-Za-z0-9]*)\b[^>]*?(?P<selfclosing>/?)>"
 )
-_TAG = re.compile(r"<[^>]*>")
+_MARKER_CHARS = f"{chr(OPEN_BASE)}-{chr(OPEN_LIMIT)}{CLOSE}"
+_TAG_WITH_MARKER = re.compile(f"<[^>{_MARKER_CHARS}]*[{_MARKER_CHARS}][^>]*>")
 _VOID_TAGS = {"br", "hr", "img", "wbr", "input", "col", "source"}
 # Anki ignores cloze numbers above 500 when it assigns card ordinals.
 MAX_NUMBER = 500
@@ -95,7 +96,8 @@ class ClozeTable:
 
     def in_tags(self, rendered: str) -> list[Cloze]:
         """Clozes whose markers ended up inside a tag (in an attribute's value) rather than in text."""
-        inside = {ord(m) - OPEN_BASE for tag in _TAG.findall(rendered) for m in MARKERS.findall(tag) if m != CLOSE}
+        tags = _TAG_WITH_MARKER.findall(rendered)
+        inside = {ord(m) - OPEN_BASE for tag in tags for m in MARKERS.findall(tag) if m != CLOSE}
         return [self.clozes[index] for index in sorted(inside)]
 
     def broken(self, rendered: str) -> list[Cloze]:
@@ -170,7 +172,6 @@ def mark_clozes(
             continue
         out.append(text[pos : match.start()])
         pos = match.end()
-        line = lines.line_of(match.start())
         if token == "}}":
             if not stack:
                 out.append(token)
@@ -194,6 +195,7 @@ def mark_clozes(
             out.append(table.add(Cloze(number, hint, open_line)) + inner + CLOSE)
             continue
         number = int(match.group(1))
+        line = lines.line_of(match.start())
         if not 1 <= number <= MAX_NUMBER:
             problems.append(ClozeProblem(line, f"cloze number c{number} is out of range; use c1 to c{MAX_NUMBER}"))
             number = max(1, min(number, MAX_NUMBER))

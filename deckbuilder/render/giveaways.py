@@ -36,33 +36,45 @@ class Giveaway(NamedTuple):
 
 def find_giveaways(table: ClozeTable, full: str, question: str, section: str, images: tuple[ImageUse, ...]):
     """Each cloze number whose answer its card shows elsewhere (the first occurrence of each, once)."""
-    spans = _spans(full)
+    if not table.clozes:
+        return []
+    # The card's text once, its markers kept, so that each blank is cut out of it by slicing.
+    text = _text(full)
+    spans = _spans(text)
+    around = {
+        "the question or section": _text(question) + " " + _text(section),
+        "an image's alt text": " ".join(_text(alt) for alt in _ALT.findall(full + question)),
+    }
+    for image in images:
+        if image.name.endswith(".svg"):
+            around[image.ref] = svg_text(image.source, image.name)
     found = []
     for number in sorted({cloze.number for cloze in table.clozes}):
         mine = [index for index in spans if table.clozes[index].number == number]
-        hidden = _without(full, [spans[index] for index in mine])
         shown = {
-            "the question or section": _text(question) + " " + _text(section),
-            "the hint": " ".join(_text(table.clozes[index].hint) for index in mine),
-            "the card's text (other clozes revealed)": _text(MARKERS.sub("", hidden)),
-            "an image's alt text": " ".join(_text(alt) for alt in _ALT.findall(hidden + question)),
+            "the hint": " ".join(_text(table.clozes[index].hint) for index in mine if table.clozes[index].hint),
+            "the card's text (other clozes revealed)": MARKERS.sub("", _without(text, [spans[i] for i in mine])),
+            **around,
         }
-        for image in images:
-            if image.name.endswith(".svg"):
-                shown[image.ref] = svg_text(image.source, image.name)
         for index in mine:
-            answer = _plain(MARKERS.sub("", full[slice(*spans[index])])).strip(_AROUND)
-            where = _where_shown(answer.casefold(), shown)
+            answer = MARKERS.sub("", text[slice(*spans[index])]).strip(_AROUND)
+            where = _where_shown(answer, shown)
             if where:
-                found.append(Giveaway(table.clozes[index], answer, where))
+                found.append(Giveaway(table.clozes[index], _answer_as_written(full, index), where))
                 break
     return found
 
 
-def _spans(full: str) -> dict[int, tuple[int, int]]:
-    """Each cloze occurrence's (start, end) in the HTML, its markers included, by its index in the table."""
+def _answer_as_written(full: str, index: int) -> str:
+    """The hidden text of the cloze occurrence ``index``, as the card shows it (not folded to lower case)."""
+    start, end = _spans(full)[index]
+    return _plain(MARKERS.sub("", full[start:end])).strip(_AROUND)
+
+
+def _spans(markup: str) -> dict[int, tuple[int, int]]:
+    """Each cloze occurrence's (start, end) in the text, its markers included, by its index in the table."""
     spans, stack = {}, []
-    for match in MARKERS.finditer(full):
+    for match in MARKERS.finditer(markup):
         if match.group() != CLOSE:
             stack.append((ord(match.group()) - OPEN_BASE, match.start()))
         elif stack:
@@ -71,14 +83,14 @@ def _spans(full: str) -> dict[int, tuple[int, int]]:
     return spans
 
 
-def _without(full: str, spans: list[tuple[int, int]]) -> str:
-    """The HTML with the given spans cut out (a blank shows none of its text)."""
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the given spans cut out (a blank shows none of its text)."""
     pieces, position = [], 0
     for start, end in sorted(spans):
         if start >= position:
-            pieces.append(full[position:start] + " ")
+            pieces.append(text[position:start] + " ")
             position = end
-    return "".join(pieces) + full[position:]
+    return "".join(pieces) + text[position:]
 
 
 def _plain(markup: str) -> str:
@@ -87,15 +99,18 @@ def _plain(markup: str) -> str:
 
 
 def _text(markup: str) -> str:
-    """What a learner reads in ``markup``, compared regardless of case."""
+    """What a learner reads in ``markup``, compared regardless of case (cloze markers kept)."""
     return _plain(markup).casefold()
 
 
 def _where_shown(answer: str, shown: dict[str, str]) -> str | None:
     if sum(char.isalnum() for char in answer) < MIN_ANSWER:
         return None
-    pattern = re.compile(rf"(?<!\w){re.escape(answer)}(?!\w)")
-    return next((where for where, text in shown.items() if pattern.search(text)), None)
+    for where, text in shown.items():
+        # (the substring test first: most answers are nowhere else, and it is far quicker than the pattern)
+        if answer in text and re.search(rf"(?<!\w){re.escape(answer)}(?!\w)", text):
+            return where
+    return None
 
 
 @lru_cache(maxsize=256)

@@ -104,6 +104,9 @@ class _Lines:
         self.has_text = False
 
     def text(self, css: str, value: str) -> None:
+        if self.has_text and self.shown == len(self.open) and "\n" not in value:  # the usual token
+            self.parts.append(_span(css, value))
+            return
         for index, piece in enumerate(value.split("\n")):
             if index:
                 self._next_line()

@@ -85,14 +85,14 @@ def protect_math(prose: str, table: ClozeTable) -> tuple[str, list[MathSpan]]:
 
 
 def restore_math(rendered: str, spans: list[MathSpan], report_problem) -> str:
-    """The HTML with each placeholder replaced: by the math for Anki, or in code and attributes by the text
-    as written. ``report_problem(cloze, message)`` is called for each cloze that cannot work in math."""
+    """The HTML with each placeholder replaced, escaped: by the math for Anki, or in code and attributes by
+    the text as written. ``report_problem(cloze, message)`` is called for each cloze that cannot work in math."""
 
     def for_anki(match: re.Match) -> str:
         span = spans[int(match.group(1))]
         for cloze, message in span.problems:
             report_problem(cloze, message)
-        return html.escape(span.anki, quote=False)
+        return html.escape(span.anki)  # quotes too: a tag's attribute may hold it
 
     def as_written(match: re.Match) -> str:
         return html.escape(spans[int(match.group(1))].written)

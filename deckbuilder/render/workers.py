@@ -135,21 +135,20 @@ class CardTimeout(BaseException):
 def time_limit(seconds: float) -> Iterator[None]:
     """Raise CardTimeout in the block after ``seconds``; only where a timer signal can interrupt it
     (POSIX, on the main thread), else the block runs unbounded."""
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def expire(signum, frame):
-        raise CardTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
+    if signal.getsignal(signal.SIGALRM) is not _expire:
+        signal.signal(signal.SIGALRM, _expire)  # once per process: a card's timer is then two system calls
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+
+
+def _expire(signum, frame):
+    raise CardTimeout
 
 
 def process_all(
