@@ -433,3 +433,34 @@ def test_a_reversed_card_needs_an_answer_to_show(project):
     ) in result.stderr.splitlines()
     project.write({"a.md": "---\nid: a\n---\n# Only a question?\n\n![](beep.wav)\n"}, {"beep.wav": wav()})
     assert cli(project).exit_code == 0
+
+
+@pytest.mark.parametrize("speedups", ["all", "none"])
+def test_the_new_markup_is_a_fixed_point_of_the_sanitiser(project, tmp_path, monkeypatch, speedups):
+    """Callout boxes, highlights, embedded images and sounds are what the sanitiser keeps as they are (it ran
+    last on the markup), hostile text in them included."""
+    import sqlite3
+    import zipfile
+
+    from conftest import fixed_points_of_the_sanitiser
+    from test_fuzz import active_markup
+
+    monkeypatch.setenv("BUILD_DECK_SPEEDUPS", speedups)
+    files, media = features_files()
+    tricky = (
+        '> [!note] A <b onclick="x()">title</b> and [[<i>note</i>|a "quoted" alias]]\n> ==marked <q>==\n\n'
+        '![[softmax.svg|an alt " onerror="x]] ![[beep.wav]] $a "b" < c$, $p<q$ and `$d "e"$` [sound:x.mp3]'
+    )
+    project.write({**files, "tricky.md": card("tricky", 'A "$x$" question?', tricky)}, media)
+    project.build()
+    db = tmp_path / "collection.anki2"
+    db.write_bytes(zipfile.ZipFile(project.output).read("collection.anki2"))
+    conn = sqlite3.connect(db)
+    try:
+        fields = [field for (flds,) in conn.execute("SELECT flds FROM notes") for field in flds.split("\x1f")]
+    finally:
+        conn.close()
+    text = "\n".join(fields)
+    assert 'class="callout callout-note"' in text and "<mark>" in text and "[sound:beep-" in text
+    assert active_markup(text) == []  # the handlers are gone, or text (an alt text with its quotes escaped)
+    assert fixed_points_of_the_sanitiser(fields)
