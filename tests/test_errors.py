@@ -205,3 +205,14 @@ def test_sanitised_deck_keeps_formatting_and_https_links_but_no_active_content(p
     assert b'href="https://keras.io/api/"' in database
     for unsafe in (b"<script", b"onerror", b"x()", b"javascript"):
         assert unsafe not in database
+
+
+def test_a_yaml_reader_error_is_one_message_line(built):
+    """PyYAML's reader errors (a C1 control character) go on over a second line: only the first is kept,
+    as every line printed is a message (the fuzz test found this one)."""
+    project, _ = built
+    project.write({"x.md": "---\n\x80id: x\n---\n# Q\n"})
+    assert cli(project).stderr.splitlines() == [
+        "x.md:1: error: front matter is not valid YAML: unacceptable character #x0080: control characters are not allowed",
+        "build_deck: 1 error(s), 0 warning(s); nothing was written",
+    ]

@@ -211,7 +211,8 @@ def _front_matter(path: Path, lines: list[str], report: Report) -> tuple[dict | 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        problem = getattr(exc, "problem", None) or str(exc) or "syntax error"
+        # (a reader error has no problem, and its text goes on over a second line: only the first is kept)
+        problem = getattr(exc, "problem", None) or str(exc).strip().split("\n")[0] or "syntax error"
         context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and start:
             problem += f" ({context} that starts at line {start.line + 2})"
