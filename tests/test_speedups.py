@@ -25,6 +25,7 @@ CARDS = {
         "A {{c1::term}}, *em* and **bold** [link](https://keras.io).\n\n"
         "```python\nmodel.fit(x, {{c2::epochs=3}})\n```\n\n![d](d.svg)",
     ),
+    "a/three.md": card("three", "Entities?", "&copy; &#169; and &amp; in text, no tag or link."),
     "a/two.md": card(
         "two", "A *styled* question?", "| a | b |\n|---|---|\n| `x` | {{c1::y}} |\n\n```sql\nSELECT 1\n```"
     ),
@@ -71,7 +72,7 @@ def test_a_deck_written_by_zipfile_imports_and_rebuilds(project, collection, tmp
     monkeypatch.setenv("BUILD_DECK_SPEEDUPS", "none")
     project.write(CARDS, {"d.svg": SVG})
     project.build()
-    assert len(import_package(collection, project.output).new) == 4
+    assert len(import_package(collection, project.output).new) == 5
     project.write({"a/two.md": card("two", "A *styled* question?", "Now {{c1::edited}}.")})
     monkeypatch.setenv("BUILD_DECK_SPEEDUPS", "all")  # a rebuild patches the zipfile package's collection
     project.build()
