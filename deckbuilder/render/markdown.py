@@ -63,6 +63,9 @@ def new_markdown() -> tuple[markdown.Markdown, ImageResolver]:
     md = markdown.Markdown(
         # Instances, not names: loading extensions by name scans every installed package's entry points.
         extensions=[TableExtension(use_align_attribute=True), SaneListExtension(), ObsidianExtension()],
+        # HTML5 (<br>, not <br />): what Anki's web views read, and what the sanitiser writes, so that
+        # sanitising a card's HTML, or leaving it out where it cannot change anything, gives the same bytes.
+        output_format="html",
     )
     resolver = ImageResolver(md)
     md.treeprocessors.register(resolver, "build_deck_images", 0)
