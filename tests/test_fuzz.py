@@ -155,6 +155,8 @@ def _fields(collection: bytes) -> list[bytes]:
 @example(data=VALID.replace("# What", '# " onerror="alert(1)What').encode())  # text, not an attribute: fine
 @example(data=VALID.replace("# What", '# <img src=x onerror="alert(1)">What').encode())
 @example(data=VALID.replace("per epoch", "per epoch [sound:x.mp3] `[[type:Id]]` [anki:tts]").encode())
+@example(data=VALID.replace("per epoch", "per epoch<b>").encode())  # left open across answer and details
+@example(data=VALID.replace("per epoch", "per epoch <div>").encode())
 def test_any_card_gives_a_deck_or_a_clean_error_report(collection, data):
     project = fresh_project()
     try:

@@ -28,6 +28,7 @@ _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
 _MAYBE_UNSAFE = re.compile(r"<|\]\(|\]:")
 _TAGS = re.compile(r"<[^>]*>")
 _SPLIT = "\ue030"  # a paragraph of its own between answer and details
+_SPLIT_HTML = re.compile(r"(?:<p>)?\ue030(?:</p>)?")  # in no paragraph when raw HTML left open holds it
 _SOUND_AS_TEXT = (
     "'[sound:...]' is shown as text, as written (a card plays only files this tool packages); "
     "write ![](file.mp3) to play a file from the media folder"
@@ -58,7 +59,11 @@ class _Chunk:
         # made of escaped tokens), and cloze and sound markers, which become text (render_card, sound_tags).
         # The final fields are fixed points of the sanitiser (tests/test_hostile.py).
         if not speed_up_enabled("sanitize") or fast_sanitize.needed(prose):
-            rendered = sanitize(rendered, frozenset(image.name for image in self.images))
+            media_names = frozenset(image.name for image in self.images)
+            # Each side of the split on its own: HTML the answer leaves open (a <b>) is closed before the
+            # details, as the answer and details are fields of their own.
+            parts = _SPLIT_HTML.split(rendered, maxsplit=1)
+            rendered = f"\n<p>{_SPLIT}</p>\n".join(sanitize(part, media_names) for part in parts)
         if maths:
             rendered = restore_math(rendered, maths, lambda cloze, why: problems.append(ClozeProblem(cloze.line, why)))
         if blocks:
