@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .errors import BuildError, Problem, Report, display_path
 from .package.changes import ChangeReport, compare
-from .read.cards import unique_ids
+from .read.cards import unique_ids, with_card_types
 from .read.config import DeckConfig, load_config, slugify
 from .read.files import find_card_files
 from .render.cache import RenderCache, default_cache_dir, folder_key
@@ -22,6 +23,9 @@ from .render.workers import FileResult, process_all
 
 if TYPE_CHECKING:
     from .session import BuildSession
+
+_TAG = re.compile(r"<[^>]*>")
+_SHOWN = re.compile(r"<img\b|\[sound:")  # what a card shows that is not text
 
 
 @dataclass(frozen=True)
@@ -89,9 +93,13 @@ def check(
         report.problems.extend(result.problems)
     sources = unique_ids([r.source for r in results if r.source is not None], report)
     kept = {id(card) for card in sources}
-    rendered = [r.rendered for r in results if r.rendered is not None and id(r.source) in kept]
+    rendered = [
+        _with_card_types(r.rendered, config, report) for r in results if r.rendered is not None and id(r.source) in kept
+    ]
     if not paths and not report.has_errors():
         report.error(options.cards_dir, 1, "no card files (*.md) found")
+    elif config.vault and not rendered and not report.has_errors():
+        report.error(options.cards_dir, 1, "no cards in the vault: every note was skipped (see the warnings)")
     _check_media(results, rendered, MediaLibrary(options.media_dir), report)
     return config, rendered, report
 
@@ -106,6 +114,16 @@ def process_cards(options: BuildOptions, config: DeckConfig, progress: Callable 
     if cache is not None:
         cache.save()  # holds only cards without errors: fixing one card re-renders just that card
     return paths, results
+
+
+def _with_card_types(card, config: DeckConfig, report: Report):
+    """The rendered card with deck.yaml's card types applied to its source (see read.cards.with_card_types);
+    a reversed card must have an answer to show."""
+    source = with_card_types(card.source, config.reverse, config.type_answer)
+    if source.reverse and not _TAG.sub("", card.answer).strip() and not _SHOWN.search(card.answer):
+        message = "the answer is empty, so the reversed card would show nothing; write an answer or set reverse: no"
+        report.error(source.path, source.question_line, message)
+    return card if source is card.source else card._replace(source=source)
 
 
 def _check_media(results: list[FileResult], rendered: list, library: MediaLibrary, report: Report) -> None:
@@ -185,7 +203,7 @@ def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Re
     """Package the rendered cards, against the previous package at the output path (under its lock)."""
     from .package.collection_copy import CollectionCopy
     from .package.notes import make_notes
-    from .package.notetypes import note_type_digests
+    from .package.notetypes import note_type_digests, note_types_for
     from .package.previous import read_previous
     from .package.write import write_package
 
@@ -202,5 +220,5 @@ def _write(options: BuildOptions, config: DeckConfig, rendered: list, report: Re
     summary = write_package(notes, config, deck_name, media, options.output, previous, build_time(), copy)
     if session is not None:
         session.package_written(options.output, previous, summary)
-    changes = compare(notes, previous, config, deck_name, note_type_digests())
+    changes = compare(notes, previous, config, deck_name, note_type_digests(note_types_for(notes)))
     return BuildResult(config, options.output, report.sorted(), rendered, summary, changes)

@@ -2,9 +2,9 @@
 
 The page uses the note types' own templates and CSS (package/notetypes.py) with a small renderer
 for the parts of Anki's template language they use: {{Field}}, {{#Field}}...{{/Field}},
-{{^Field}}...{{/Field}}, {{FrontSide}} and {{cloze:Field}}, whose output is the same span
-markup Anki's cloze filter produces (tests/test_preview.py compares the two). Images are
-embedded as data: URIs, so the page can be mailed or opened anywhere.
+{{^Field}}...{{/Field}}, {{FrontSide}}, {{cloze:Field}}, whose output is the same span
+markup Anki's cloze filter produces (tests/test_preview.py compares the two), and {{type:Field}}.
+Images, audio and video are embedded as data: URIs, so the page can be mailed or opened anywhere.
 """
 
 from __future__ import annotations
@@ -15,7 +15,21 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .package.notetypes import CLOZE_BACK, CLOZE_FRONT, QA_BACK, QA_FRONT, card_css
+from .package.notetypes import (
+    CLOZE_BACK,
+    CLOZE_FRONT,
+    QA_BACK,
+    QA_FRONT,
+    REVERSE,
+    REVERSE_BACK,
+    REVERSE_FIELDS,
+    REVERSE_FRONT,
+    TYPE,
+    TYPE_BACK,
+    TYPE_FIELDS,
+    TYPE_FRONT,
+    card_css,
+)
 from .render.media import MediaLibrary, packaged_name
 from .render.rendered import RenderedCard
 
@@ -47,6 +61,8 @@ def render_template(template: str, fields: dict[str, str], ordinal: int = 1, fro
             return front or ""
         if name.startswith("cloze:"):
             return reveal_clozes(fields[name.removeprefix("cloze:")], ordinal, question=front is None)
+        if name.startswith("type:"):
+            return f"[[{name}]]"  # as Anki renders it: its reviewer puts the type-in box there
         return fields[name]
 
     # One pass over the template: text from fields is never parsed as template syntax.
@@ -148,10 +164,12 @@ class PreviewCard:
     ordinal: int
     front: str
     back: str
+    expected: str = ""  # a type-in card's exact answer (HTML), for its type-in box
 
 
 def preview_cards(card: RenderedCard) -> list[PreviewCard]:
-    """The Anki cards of one source card: its Q&A card, then one card per cloze number."""
+    """The Anki cards of one source card: its Q&A card, one card per cloze number, then its reversed and
+    type-in cards (see card_type_previews)."""
     shared = {"Question": card.question, "Reference": card.reference, "Section": card.section, "Id": card.source.id}
     qa = {**shared, "Answer": card.answer}
     front = render_template(QA_FRONT, qa)
@@ -161,7 +179,43 @@ def preview_cards(card: RenderedCard) -> list[PreviewCard]:
         front = render_template(CLOZE_FRONT, cloze, number)
         back = render_template(CLOZE_BACK, cloze, number, front)
         cards.append(PreviewCard(card.source.id, f"Cloze {number}", number, front, back))
+    return cards + card_type_previews(card)
+
+
+# --- reversed and type-in cards ---------------------------------------------------------------
+
+
+def card_type_previews(card: RenderedCard) -> list[PreviewCard]:
+    """The reversed and type-in cards the card asks for (its front matter, or deck.yaml), as Anki renders
+    them (the page shows the type-in box as Anki's reviewer does: type_in_box)."""
+    from .package.notes import reverse_fields, type_fields
+
+    cards = []
+    if card.source.reverse:
+        fields = dict(zip(REVERSE_FIELDS, reverse_fields(card), strict=True))
+        front = render_template(REVERSE_FRONT, fields)
+        cards.append(PreviewCard(card.source.id, REVERSE.templates[0]["name"], 1, front,
+                                 render_template(REVERSE_BACK, fields, 1, front)))  # fmt: skip
+    if card.source.type_answer:
+        fields = dict(zip(TYPE_FIELDS, type_fields(card), strict=True))
+        front = render_template(TYPE_FRONT, fields)
+        back = render_template(TYPE_BACK, fields, 1, front)
+        cards.append(PreviewCard(card.source.id, TYPE.templates[0]["name"], 1, front, back, fields["Expected"]))
     return cards
+
+
+_TYPE_IN = re.compile(r"\[\[type:[^\]]+\]\]")
+
+
+def type_in_box(card_html: str, expected: str, answer: bool) -> str:
+    """What Anki's reviewer puts where ``[[type:Field]]`` is: an empty box on the question side; on the answer
+    side, with nothing typed, the expected text (the markup of Anki's compare_answer)."""
+    box = (
+        f"<div><code id=typeans>{expected}</code></div>"
+        if answer
+        else '<center><input type=text id=typeans disabled aria-label="typed answer"></center>'
+    )
+    return _TYPE_IN.sub(lambda _: box, card_html)
 
 
 # --- media -------------------------------------------------------------------------------------
@@ -173,6 +227,12 @@ _MIME = {
     ".jpeg": "image/jpeg",
     ".gif": "image/gif",
     ".webp": "image/webp",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".wav": "audio/wav",
+    ".m4a": "audio/mp4",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
 }
 _IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]+)(")')
 
@@ -196,8 +256,25 @@ def media_data_uris(media_dir: Path | None, names: set[str]) -> dict[str, str]:
 
 
 def embed_media(card_html: str, uris: dict[str, str]) -> str:
-    """Point every <img src> that names a packaged file at its data: URI."""
+    """Point every <img src> that names a packaged file at its data: URI; audio and video as players."""
+    card_html = embed_sounds(card_html, uris)
     return _IMG_SRC.sub(lambda m: m.group(1) + uris.get(html.unescape(m.group(2)), m.group(2)) + m.group(3), card_html)
+
+
+_SOUND = re.compile(r"\[sound:([^\]]+)\]")
+
+
+def embed_sounds(card_html: str, uris: dict[str, str]) -> str:
+    """Anki's ``[sound:name]`` as a player of the embedded file (Anki shows a play button there)."""
+
+    def player(match: re.Match) -> str:
+        uri = uris.get(match.group(1))
+        if uri is None:
+            return match.group()
+        tag = "video" if uri.startswith("data:video/") else "audio"
+        return f'<{tag} class="preview-sound" controls preload="none" src="{uri}"></{tag}>'
+
+    return _SOUND.sub(player, card_html) if "[sound:" in card_html else card_html
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -233,6 +310,9 @@ body.preview-page.preview-dark { background: #0d0f12; color: #e6edf3; }
 .preview-phone .preview-card { flex: 0 1 auto; }
 .preview-phone .preview-face { flex: 0 1 360px; width: 360px; }
 .preview-phone .preview-face > .card { box-sizing: border-box; width: 360px; max-width: 100%; }
+/* Where Anki shows a play button and a type-in box. */
+.preview-sound { display: block; max-width: 100%; margin: 4px 0; }
+#typeans { width: 100%; box-sizing: border-box; font-size: 18px; }
 """
 
 PAGE_JS = """
@@ -260,8 +340,8 @@ def _face(label: str, ordinal: int, card_html: str) -> str:
 
 
 def _card_block(card: PreviewCard, uris: dict[str, str]) -> str:
-    front = _face("Front", card.ordinal, embed_media(card.front, uris))
-    back = _face("Back", card.ordinal, embed_media(card.back, uris))
+    front = _face("Front", card.ordinal, embed_media(type_in_box(card.front, card.expected, False), uris))
+    back = _face("Back", card.ordinal, embed_media(type_in_box(card.back, card.expected, True), uris))
     title = f"<h3>{html.escape(card.title)}</h3>"
     return f'<article class="preview-card">{title}<div class="preview-faces">{front}{back}</div></article>'
 
@@ -285,8 +365,9 @@ def sections(rendered: list[RenderedCard]) -> dict[str, list[RenderedCard]]:
 
 
 def card_count(rendered: list[RenderedCard]) -> int:
-    """How many Anki cards the source cards make."""
-    return sum(1 + len(card.cloze_numbers) for card in rendered)
+    """How many Anki cards the source cards make (as preview_cards lists them)."""
+    return sum(1 + len(card.cloze_numbers) + bool(card.source.reverse) + bool(card.source.type_answer)
+               for card in rendered)  # fmt: skip
 
 
 def page_html(deck_name: str, bar: str, main: str, head: str = "", top: str = "", script: str = "",

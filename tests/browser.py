@@ -251,6 +251,9 @@ function themeColours(qa) {
   first("table header", "th", "backgroundColor");
   first("table border", "td", "borderTopColor");
   first("diagram filter", "img", "filter");
+  first("callout background", ".callout", "backgroundColor");
+  first("callout title", ".callout-title", "color");
+  first("highlight", "mark", "backgroundColor");
   for (const span of qa.querySelectorAll("pre.highlight span[class]:not([class^=cloze])")) {
     const key = `code .${span.className}`;
     if (!(key in colours)) colours[key] = getComputedStyle(span).color;
@@ -282,6 +285,48 @@ window.inspectCards = async variants => {
 };
 window.showCard = async v => { await renderCard(v); };
 """
+
+
+# What Anki's reviewer puts into a card's HTML before it shows it (aqt/sound.py's av_refs_to_play_icons and
+# aqt/reviewer.py's type-answer filters), copied: importing aqt here would set up Qt in the test process.
+PLAY_BUTTON = """
+<a class="replay-button soundLink" href=# onclick="pycmd('{}'); return false;" draggable="false">
+    <svg class="playImage" viewBox="0 0 64 64" version="1.1">
+        <circle cx="32" cy="32" r="29" />
+        <path d="M56.502,32.301l-37.502,20.101l0.329,-40.804l37.173,20.703Z" />
+    </svg>
+</a>"""
+TYPE_FONT = "font-family: 'Liberation Sans'; font-size: 20px"  # the field's font and size (genanki's defaults)
+TYPE_BOX = f"""
+<center>
+<input type=text id=typeans onkeypress="_typeAnsPress();"
+   style="{TYPE_FONT};">
+</center>
+"""
+
+
+def reviewer_css() -> str:
+    """The rules of Anki desktop's reviewer.css for play buttons and the type-in box (from the installed aqt)."""
+    import importlib.util
+    import re
+
+    spec = importlib.util.find_spec("_aqt")  # aqt's data, found without importing aqt
+    css = (Path(next(iter(spec.submodule_search_locations))) / "data" / "web" / "css" / "reviewer.css").read_text()
+    rules = re.findall(r"[^{}]+\{[^{}]*\}", css)
+    return "".join(
+        rule for rule in rules if re.search(r"replay-button|typeans|type(Good|Bad|Missed)", rule.split("{")[0])
+    )
+
+
+def as_reviewer_shows(card_html: str, comparison: str | None = None) -> str:
+    """A card's HTML (card.question()/answer()) as Anki's reviewer shows it: a play button for each sound,
+    and where the card has {{type:...}} the type-in box, or on the answer side ``comparison`` (Anki's
+    compare_answer of the expected and the typed text)."""
+    import re
+
+    card_html = re.sub(r"\[anki:(play:[qa]:\d+)\]", lambda m: PLAY_BUTTON.format(m.group(1)), card_html)
+    box = TYPE_BOX if comparison is None else f'<div style="{TYPE_FONT}">{comparison}</div>'
+    return f"<style>{reviewer_css()}</style>" + re.sub(r"\[\[type:.+?\]\]", lambda _: box, card_html)
 
 
 def card_page_files(media_dir: Path) -> dict[str, bytes | Path]:

@@ -20,6 +20,70 @@ from deckbuilder.package import collection as collection_db
 from deckbuilder.render.cache import default_cache_dir
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>'
+# The first bytes of each kind of audio and video (what the media checks look at; Anki never decodes them).
+SOUNDS = {
+    ".mp3": b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(32),
+    ".ogg": b"OggS\x00\x02" + bytes(32),
+    ".m4a": b"\x00\x00\x00\x18ftypM4A " + bytes(32),
+    ".mp4": b"\x00\x00\x00\x18ftypisom" + bytes(32),
+    ".webm": b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm" + bytes(16),
+}
+
+
+def wav(seconds: float = 0.25, hertz: int = 440) -> bytes:
+    """A real, playable WAV: a short beep (8-bit mono, 8 kHz)."""
+    import io
+    import math
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(1)
+        out.setframerate(8000)
+        out.writeframes(
+            bytes(int(128 + 60 * math.sin(2 * math.pi * hertz * i / 8000)) for i in range(int(8000 * seconds)))
+        )
+    return buffer.getvalue()
+
+
+# A card that uses every piece of syntax issue #17 added (dollar math, a reversed and a type-in card,
+# audio, Obsidian's embeds, wikilinks, callouts, highlights and front-matter habits), with its media.
+FEATURES_CARD = r"""---
+id: softmax
+tags: "#activations, probabilities output"
+aliases: [Softmax function]
+reverse: yes
+type-answer: softmax
+reference: https://keras.io/api/layers/activations/
+---
+# Which activation turns a layer's logits $z$ into probabilities?
+
+==Softmax==: $\sigma(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}$, see [[Activations#Softmax|the activations note]].
+
+$$\sum_i \sigma(z)_i = 1$$
+
+> [!tip] Why it is used last
+> The outputs are positive and {{c1::sum to 1}}, like a price of $5 and $10 split in shares (\$ signs stay text).
+
+> [!warning]
+> With `from_logits=True` the loss applies it itself: {{c2::no softmax}} in the model then.
+
+Hear it: ![a short beep](beep.wav), and see it: ![[softmax.svg|240]]
+
+The numerator is {{c3::$e^{z_i}$}}, and for two classes $\sigma(z)_1 = {{c4::\frac{1}{1 + e^{z_2 - z_1} } }}$.
+"""
+FEATURES_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 240 80" width="240" height="80">'
+    b'<rect width="240" height="80" fill="#ffffff"/><path d="M10 70 C 80 70, 120 10, 230 10" fill="none" '
+    b'stroke="#1f2328" stroke-width="3"/><text x="12" y="30" font-size="16" fill="#1f2328">softmax</text></svg>'
+)
+
+
+def features_files() -> tuple[dict[str, str], dict[str, bytes]]:
+    """The cards and media of a deck holding FEATURES_CARD."""
+    deck = "name: Features\nid: 1500000017\nnamespace: 5f0c1d2e-0000-4000-8000-000000000017\ntag: features\n"
+    return {"deck.yaml": deck, "softmax.md": FEATURES_CARD}, {"beep.wav": wav(), "softmax.svg": FEATURES_SVG}
 
 
 def card(card_id: str, question: str, body: str, extra: str = "") -> str:

@@ -500,3 +500,103 @@ def test_readme_screenshots(tmp_path, display, bundled_apkg):
             shutil.copyfile(path, ROOT / "docs" / path.name)
     finally:
         app.stop()
+
+
+# --- 6. issue #17's syntax in the real reviewer ---------------------------------------------
+
+# No sound player here (and no sound wanted in a test run): record what the reviewer would play, play nothing.
+RECORD_SOUNDS = """
+from aqt import gui_hooks
+
+played = []
+
+def record_sounds(tags, side, context):
+    played.extend([side, tag.filename] for tag in tags)
+    tags.clear()
+
+gui_hooks.av_player_will_play_tags.append(record_sounds)
+"""
+
+FEATURES_JS = r"""(() => {
+const qa = document.getElementById("qa");
+const copy = qa.cloneNode(true);
+copy.querySelectorAll("style, script").forEach(e => e.remove());
+const text = copy.textContent;
+const style = (selector, property) => {
+  const found = qa.querySelector(selector);
+  return found ? getComputedStyle(found)[property] : null;
+};
+return {
+  scrollWidth: document.scrollingElement.scrollWidth,
+  clientWidth: document.scrollingElement.clientWidth,
+  mathjax: qa.querySelectorAll("mjx-container").length,
+  rawMath: /\\\(|\\\[/.test(text),
+  dollarsAsText: text.includes("a price of $5 and $10") && text.includes("($ signs stay text)"),
+  callouts: [...qa.querySelectorAll(".callout")].map(box => box.className),
+  colours: {callout: style(".callout", "backgroundColor"), title: style(".callout-title", "color"),
+            mark: style("mark", "backgroundColor")},
+  playButtons: qa.querySelectorAll(".replay-button").length,
+  typeBox: qa.querySelectorAll("input#typeans").length,
+  typedRight: qa.querySelectorAll("code#typeans .typeGood").length,
+  typedWrong: qa.querySelectorAll("code#typeans .typeBad, code#typeans .typeMissed").length,
+};
+})()"""
+
+TYPE_AND_SHOW_ANSWER = """
+js("document.getElementById('typeans').value = " + json.dumps(typed))
+mw.reviewer._getTypedAnswer()  # what Enter or Show Answer does: read the box, then show the answer
+wait_for(lambda: mw.reviewer.state == "answer", what="the answer")
+wait_shown(mw.reviewer._showAnswer, "the answer with the comparison")
+"""
+
+
+def test_the_features_card_in_the_real_reviewer(anki, tmp_path):
+    """Dollar math typeset by Anki's MathJax, callouts and highlights in both modes, the sound a card plays,
+    the reversed card, and the type-in card compared by Anki's reviewer, at phone width."""
+    from conftest import features_files, write_tree
+
+    files, media = features_files()
+    cards, media_dir = write_tree(tmp_path / "cards", files), write_tree(tmp_path / "media", media)
+    output = tmp_path / "out" / "features.apkg"
+    result = CliRunner().invoke(main, ["--strict", "--cards", str(cards), "--media", str(media_dir), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    anki.run(RECORD_SOUNDS)
+    anki.import_package(output)
+    anki.phone_width()
+    kinds = anki.run(
+        """
+        names = {"build_deck Q&A": "qa", "build_deck Cloze": "cloze", "build_deck Reverse": "reverse",
+                 "build_deck Type answer": "type"}
+        {f"{names[mw.col.get_card(c).note_type()['name']]}{mw.col.get_card(c).ord + 1}": c
+         for c in mw.col.find_cards('"Id:softmax"')}
+        """
+    )
+    assert sorted(kinds) == ["cloze1", "cloze2", "cloze3", "cloze4", "qa1", "reverse1", "type1"]
+    seen = {}
+    for mode, night in MODES.items():
+        for kind, card_id in kinds.items():
+            for side, answer in SIDES.items():
+                anki.show(card_id, answer=answer, night=night)
+                seen[(kind, mode, side)] = anki.js(FEATURES_JS)
+                anki.screenshot(SHOTS / "features" / f"{kind}-{side}-{mode}.png")
+    problems = [f"{key}: {r['scrollWidth']}px wide" for key, r in seen.items() if r["scrollWidth"] > r["clientWidth"]]
+    problems += [f"{key}: raw math left" for key, r in seen.items() if r["rawMath"]]
+    assert not problems, problems
+    qa = seen[("qa1", "light", "answer")]
+    assert qa["mathjax"] >= 4 and qa["dollarsAsText"]
+    assert qa["callouts"] == ["callout callout-tip", "callout callout-warning"] and qa["playButtons"] == 1
+    assert all(qa["colours"][key] != seen[("qa1", "night", "answer")]["colours"][key] for key in qa["colours"])
+    assert (
+        seen[("reverse1", "light", "question")]["callouts"] and not seen[("reverse1", "light", "question")]["typeBox"]
+    )
+    assert seen[("type1", "light", "question")]["typeBox"] == 1 and not seen[("type1", "light", "question")]["callouts"]
+    played = anki.run("played")
+    assert ["answer", next(name for side, name in played if name.startswith("beep-"))] in played
+    assert ["question", played[-1][1]] in played  # the reversed card's front plays it too
+
+    for typed, right in (("softmax", True), ("sofmax", False)):
+        anki.show(kinds["type1"], answer=False, night=False)
+        anki.run(TYPE_AND_SHOW_ANSWER, typed=typed)
+        compared = anki.js(FEATURES_JS)
+        assert (compared["typedRight"] > 0, compared["typedWrong"] == 0) == (True, right), (typed, compared)
+        anki.screenshot(SHOTS / "features" / f"type1-typed-{typed}.png")

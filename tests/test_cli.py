@@ -202,7 +202,7 @@ def test_init_makes_a_deck_that_builds_without_warnings_and_has_its_own_identity
     deck = tmp_path / "first-deck"
     built = run("--strict", cwd=deck)
     assert built.exit_code == 0, built.output
-    assert "wrote first-deck.apkg: 2 notes" in built.output and built.stderr == ""
+    assert "wrote first-deck.apkg: 4 notes, 7 cards" in built.output and built.stderr == ""
     assert run("init", "second-deck", cwd=tmp_path).exit_code == 0
     first, second = (
         yaml.safe_load((tmp_path / d / "cards" / "deck.yaml").read_text()) for d in ("first-deck", "second-deck")
@@ -222,6 +222,12 @@ def test_init_example_shows_the_format(tmp_path, collection):
     assert re.search(r"^[^`\n]*\{\{c\d::", text, re.MULTILINE)  # and one in prose
     assert "](example-diagram.svg)" in text
     assert len(cards_of(collection, "note:*Cloze")) == 4 and list(collection.media.check().missing) == []
+    # The syntax of issue #17: a reversed and a type-in card, dollar math, a highlight and a callout.
+    assert re.search(r"^reverse: yes$", text, re.MULTILINE) and re.search(r"^type-answer: \w+$", text, re.MULTILINE)
+    kinds = sorted(c.note_type()["name"] for c in cards_of(collection, "-note:*Cloze"))
+    assert kinds == ["build_deck Q&A", "build_deck Reverse", "build_deck Type answer"]
+    details = cards_of(collection, "note:*Cloze")[0].answer()
+    assert r"\(n\)" in details and "<mark>" in details and 'class="callout callout-tip"' in details
 
 
 def test_python_dash_m_deckbuilder_and_build_deck_py_run_the_command_line(tmp_path):

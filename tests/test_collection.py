@@ -18,6 +18,9 @@ BEFORE = {
     "s0/c04.md": card("c4", "Question 4?", "Two {{c1::clozes}} and {{c2::here}}."),
     # large enough to need overflow pages, which go to the free list when the card is removed
     "s1/c05.md": card("c5", "Question 5?", "A doomed {{c1::secret}}: " + "xyzzy-removed " * 10_000),
+    # reversed and type-in notes (issue #17)
+    "s1/c03.md": card("c3", "Question 3?", "Three, {{c1::reversed}}.", "reverse: yes\n"),
+    "s0/c08.md": card("c8", "Question 8?", "Eight, {{c1::typed}}.", "type-answer: eight\n"),
 }
 AFTER = {
     "s0/c02.md": card("c2", "Question 2?", "Edited {{c1::answer}}, longer than before to move rows about."),
@@ -25,6 +28,8 @@ AFTER = {
     "s0/c06.md": card("c6", "Question 6?", "Now {{c1::three}} {{c2::clozes}} {{c3::here}}."),
     "s0/c07a.md": card("c7a", "Inserted?", "Sorts in the {{c1::middle}}: every later card moves."),
     "s1/c09.md": card("c9", "Question 9?", "No clozes any more."),
+    "s0/c08.md": card("c8", "Question 8?", "Eight, {{c1::typed}} no more."),  # its type-in note goes
+    "s0/c10.md": card("c10", "Question 10?", "Ten, {{c1::now typed}}.", "type-answer: ten\nreverse: yes\n"),
 }
 
 

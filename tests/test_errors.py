@@ -66,7 +66,8 @@ ERRORS = {
     "same-package-name": ({"x.md": bad("x", "![a](a b.svg) ![b](a-b.svg)")}, {"a b.svg": SVG, "a-b.svg": SVG},
                           "x.md:6: error: 'a-b.svg' and 'a b.svg' would get the same name 'a-b-d8e3572e.svg' in the package"),
     "not-an-image": ({"x.md": bad("x", "![d](notes.txt)")}, {"notes.txt": "hi"},
-                     "x.md:6: error: image 'notes.txt' is not an image file; use one of .gif, .jpeg, .jpg, .png, .svg, .webp"),
+                     "x.md:6: error: image 'notes.txt' is not an image, audio or video file; use one of .gif, .jpeg, "
+                     ".jpg, .png, .svg, .webp, .m4a, .mp3, .mp4, .ogg, .wav, .webm"),
     "card-too-large": ({"x.md": bad("x", "x" * (1 << 20))}, {},
                        "x.md:1: error: file is 1,048,597 bytes; cards are limited to 1,048,576 bytes"),
     "media-too-large": ({"x.md": bad("x", "![h](huge.png)")}, {"huge.png": b"0" * (11 << 20)},
@@ -89,7 +90,8 @@ ERRORS = {
 
 WARNINGS = {
     "unknown-key": ({"x.md": "---\nid: x\ncolour: red\n---\n# Q\n\nA\n"}, {},
-                    "x.md:3: warning: unknown front-matter key 'colour' (known: id, reference, tags, test)"),
+                    "x.md:3: warning: unknown front-matter key 'colour' (known: id, reference, reverse, tags, test, "
+                    "type-answer)"),
     "unknown-language": ({"x.md": bad("x", "```klingon\nx\n```")}, {},
                          "x.md:6: warning: unknown code language 'klingon'; shown as plain text"),
     "unused-media": ({}, {"unused.png": b"png"}, "../media/unused.png:1: warning: media file is not used by any card"),
@@ -203,3 +205,14 @@ def test_sanitised_deck_keeps_formatting_and_https_links_but_no_active_content(p
     assert b'href="https://keras.io/api/"' in database
     for unsafe in (b"<script", b"onerror", b"x()", b"javascript"):
         assert unsafe not in database
+
+
+def test_a_yaml_reader_error_is_one_message_line(built):
+    """PyYAML's reader errors (a C1 control character) go on over a second line: only the first is kept,
+    as every line printed is a message (the fuzz test found this one)."""
+    project, _ = built
+    project.write({"x.md": "---\n\x80id: x\n---\n# Q\n"})
+    assert cli(project).stderr.splitlines() == [
+        "x.md:1: error: front matter is not valid YAML: unacceptable character #x0080: control characters are not allowed",
+        "build_deck: 1 error(s), 0 warning(s); nothing was written",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import SVG, Project, card, fixed_points_of_the_sanitiser, import_package
+from conftest import SOUNDS, SVG, Project, card, fixed_points_of_the_sanitiser, import_package
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -47,6 +48,10 @@ FRAGMENTS = [
     "<img src=x onerror=alert(1)>", '" onerror="alert(1)', "<svg onload=alert(1)>", "javascript:alert(1)",
     '![{{c1::alt::"x}}](d.svg)', '[l](https://x.io "{{c1::t}}")', "[r](d.svg)", "<!x", "<?x", "&a [x]", "*a",
     "a: &a [1]\nb: *a\n", "[" * 300, "*" * 300, "{{c1::x}}" * 50, "> " * 100, "\\" * 300,
+    # issue #17's syntax: dollar math, sounds, Obsidian's, card types, and Anki's own tags written by hand
+    "$", "$$", "\\$", "$x^{2}}$", "==", "[[", "]]", "![[d.svg]]", "![[a.mp3]]", "![](a.mp3)", "![[note]]", "[[a|b]]",
+    "\n> [!note] t\n> ", "[!tip]", "[sound:a.mp3]", "[[type:Expected]]", "[anki:play:q:0]", "reverse: yes\n",
+    "type-answer: x\n", "vault: true\n", "$" * 300, "=" * 300,
 ]  # fmt: skip
 
 fragment = st.sampled_from(FRAGMENTS) | st.text(max_size=8)
@@ -92,7 +97,7 @@ HOSTILE_MEDIA = [
 
 def fresh_project(media: bytes = SVG) -> Project:
     project = Project(Path(tempfile.mkdtemp(prefix="fuzz-")))
-    project.write({"seed.md": VALID.replace("id: seed", "id: other")}, {"d.svg": media})
+    project.write({"seed.md": VALID.replace("id: seed", "id: other")}, {"d.svg": media, "a.mp3": SOUNDS[".mp3"]})
     return project
 
 
@@ -119,13 +124,17 @@ def active_markup(markup: str) -> list[str]:
 
 
 def assert_no_active_content(package: Path) -> None:
-    """Nothing in the package's fields or media can run: no script, handler or javascript: URL."""
+    """Nothing in the package's fields or media can run: no script, handler or javascript: URL; and Anki's
+    reviewer finds nothing to act on but the sounds the package holds (no other [sound:], [anki:], [[type:])."""
     with zipfile.ZipFile(package) as archive:
+        media = set(json.loads(archive.read("media")).values())
         for name in archive.namelist():
             data = archive.read(name)
             if name == "collection.anki2":
                 for fields in _fields(data):
                     assert active_markup(fields) == [], fields
+                    assert set(re.findall(r"\[sound:([^\]]*)\]", fields)) <= media, fields
+                    assert "[anki:" not in fields and "[[type:" not in fields, fields
             elif data.lstrip().startswith(b"<"):  # an SVG
                 assert active_markup(data.decode("utf-8", "replace")) == [], name
 
@@ -145,6 +154,9 @@ def _fields(collection: bytes) -> list[bytes]:
 @given(data=random_card)
 @example(data=VALID.replace("# What", '# " onerror="alert(1)What').encode())  # text, not an attribute: fine
 @example(data=VALID.replace("# What", '# <img src=x onerror="alert(1)">What').encode())
+@example(data=VALID.replace("per epoch", "per epoch [sound:x.mp3] `[[type:Id]]` [anki:tts]").encode())
+@example(data=VALID.replace("per epoch", "per epoch<b>").encode())  # left open across answer and details
+@example(data=VALID.replace("per epoch", "per epoch <div>").encode())
 def test_any_card_gives_a_deck_or_a_clean_error_report(collection, data):
     project = fresh_project()
     try:

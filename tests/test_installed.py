@@ -119,9 +119,9 @@ def test_installed_init_then_build_in_a_plain_folder(installs, tmp_path, collect
     assert created.returncode == 0, created.stderr
     built = run(bin_dir, ["build-deck", "--strict"], cwd=tmp_path / "my-deck")
     assert built.returncode == 0 and built.stderr == "", built.stderr
-    assert "wrote my-deck.apkg: 2 notes, 5 cards, 1 media files" in built.stdout
+    assert "wrote my-deck.apkg: 4 notes, 7 cards, 1 media files" in built.stdout
     log = import_package(collection, tmp_path / "my-deck" / "my-deck.apkg")
-    assert len(log.new) == 2 and list(collection.media.check().missing) == []
+    assert len(log.new) == 4 and list(collection.media.check().missing) == []
     assert run(bin_dir, ["python", "-m", "deckbuilder", "--version"], cwd=tmp_path).returncode == 0
 
 

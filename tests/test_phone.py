@@ -18,12 +18,22 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
-from browser import ARTIFACTS, ORIGIN, PLATFORMS, ROOT, card_page_files, chromium, phone_page, variant
-from conftest import card, cards_of, import_package
+from browser import (
+    ARTIFACTS,
+    ORIGIN,
+    PLATFORMS,
+    ROOT,
+    as_reviewer_shows,
+    card_page_files,
+    chromium,
+    phone_page,
+    variant,
+)
+from conftest import card, cards_of, features_files, import_package
 from pygments.token import STANDARD_TYPES
 
 from deckbuilder.builder import BuildOptions, build
-from deckbuilder.package.notetypes import CLOZE_MODEL_ID, card_css
+from deckbuilder.package.notetypes import CLOZE_MODEL_ID, REVERSE_MODEL_ID, TYPE_MODEL_ID, card_css
 from deckbuilder.render.code_theme import LIGHT_BACKGROUND, NIGHT_BACKGROUND
 
 MODES = {"light": False, "night": True}
@@ -48,14 +58,19 @@ class Deck:
     media: Path
 
 
+KINDS = {CLOZE_MODEL_ID: "cloze", REVERSE_MODEL_ID: "reverse", TYPE_MODEL_ID: "type"}
+
+
 def anki_cards(col: Collection) -> list[AnkiCard]:
-    """Every card of the collection, with Anki's question and answer HTML."""
+    """Every card of the collection, with Anki's question and answer HTML as its reviewer shows them
+    (play buttons; a type-in card's box, and on its back the comparison when the right answer was typed)."""
     cards = []
     for c in cards_of(col):
         note = c.note()
-        kind = "cloze" if c.note_type()["id"] == CLOZE_MODEL_ID else "qa"
+        kind = KINDS.get(c.note_type()["id"], "qa")
         label = f"{note['Id']}/{kind}{c.ord + 1 if kind == 'cloze' else ''}"
-        cards.append(AnkiCard(label, c.ord + 1, c.question(), c.answer()))
+        typed = col.compare_answer(note["Expected"], note["Expected"]) if kind == "type" else None
+        cards.append(AnkiCard(label, c.ord + 1, as_reviewer_shows(c.question()), as_reviewer_shows(c.answer(), typed)))
     return cards
 
 
@@ -301,6 +316,43 @@ def test_wide_content_stays_inside_a_phone_screen(browser, project, collection):
     unchanged, compared = night_changes(results)
     assert {"table header", "table border", "code background", "cloze", "diagram filter"} <= compared
     assert not unchanged, report(unchanged)
+
+
+@pytest.mark.browser
+def test_the_features_card_on_a_phone_in_light_and_night_mode(browser, project, collection):
+    """Issue #17's syntax (dollar math, callouts, highlights, embeds, sounds, reversed and type-in cards)
+    as the reviewer shows it on each client: nothing scrolls sideways, every text meets AA, and
+    callouts and highlights change colour at night."""
+    files, media = features_files()
+    project.write(files, media)
+    project.build()
+    import_package(collection, project.output)
+    deck = Deck(anki_cards(collection), Path(collection.media.dir()))
+    assert {c.label for c in deck.cards} == {"softmax/qa", "softmax/reverse", "softmax/type"} | {
+        f"softmax/cloze{n}" for n in range(1, 5)
+    }
+    page = phone_page(browser, card_page_files(deck.media))
+    page.goto(ORIGIN)
+    results = inspect(page, deck.cards)
+    shown = {}
+    for anki_card in deck.cards:
+        for mode in MODES:
+            screenshot(page, anki_card, mode, shot_path(anki_card.label, mode, ARTIFACTS / "phone-features"))
+        shown[anki_card.label] = page.evaluate(
+            """() => ({buttons: [...document.querySelectorAll("#qa .replay-button svg")].map(svg => svg.clientWidth),
+                       box: document.querySelectorAll("#qa input#typeans").length,
+                       good: document.querySelectorAll("#qa code#typeans .typeGood").length})"""
+        )
+    page.context.close()
+    lines = [line for check in ("overflow", "contrast", "size", "align", "image") for line in problems(results, check)]
+    assert not lines, report(lines)
+    unchanged, compared = night_changes(results)
+    assert {"callout background", "callout title", "highlight", "cloze", "diagram filter"} <= compared
+    assert not unchanged, report(unchanged)
+    # The back of the Q&A card plays the sound (Anki's button, 40 px); the type-in card's front has its box,
+    # its back the comparison of the answer typed right.
+    assert shown["softmax/qa"]["buttons"] == [40]
+    assert shown["softmax/type"]["box"] == 0 and shown["softmax/type"]["good"] == 1
 
 
 # --- the code palette, for every token class (no browser needed) ----------------------------

@@ -7,11 +7,11 @@ import re
 import pytest
 from browser import ARTIFACTS, INSPECT_JS, ORIGIN, ROOT, chromium, phone_page
 from click.testing import CliRunner
-from conftest import cards_of, import_package
+from conftest import cards_of, features_files, import_package
 
 from deckbuilder.builder import BuildOptions, build
 from deckbuilder.cli import main
-from deckbuilder.package.notetypes import CLOZE_MODEL_ID
+from deckbuilder.package.notetypes import CLOZE_MODEL_ID, REVERSE_MODEL_ID, TYPE_MODEL_ID
 from deckbuilder.preview import preview_cards, reveal_clozes, write_preview
 
 _STYLE = re.compile(r"^<style>.*?</style>", re.DOTALL)
@@ -25,12 +25,23 @@ def bundled(tmp_path_factory):
 
 
 def anki_sides(col) -> dict[tuple[str, str, int], tuple[str, str]]:
-    """{(card id, kind, ordinal): (question, answer)} as Anki renders them, without the CSS."""
+    """{(card id, kind, ordinal): (question, answer)} as Anki renders them, without the CSS; the play
+    references Anki's renderer makes of sounds named back as the [sound:] tags of the fields."""
     sides = {}
     for c in cards_of(col):
-        kind = "Cloze" if c.note_type()["id"] == CLOZE_MODEL_ID else "Question"
-        sides[(c.note()["Id"], kind, c.ord + 1)] = (_STYLE.sub("", c.question()), _STYLE.sub("", c.answer()))
+        kind = KINDS.get(c.note_type()["id"], "Question")
+        tags = {"q": c.question_av_tags(), "a": c.answer_av_tags()}
+        question, answer = (_sounds_named(_STYLE.sub("", side), tags) for side in (c.question(), c.answer()))
+        sides[(c.note()["Id"], kind, c.ord + 1)] = (question, answer)
     return sides
+
+
+# The first word of each kind of card's title in the preview.
+KINDS = {CLOZE_MODEL_ID: "Cloze", REVERSE_MODEL_ID: "Answer", TYPE_MODEL_ID: "Type"}
+
+
+def _sounds_named(side: str, tags: dict) -> str:
+    return re.sub(r"\[anki:play:([qa]):(\d+)\]", lambda m: f"[sound:{tags[m[1]][int(m[2])].filename}]", side)
 
 
 def test_preview_renders_every_card_exactly_as_anki_does(bundled, collection):
@@ -44,6 +55,18 @@ def test_preview_renders_every_card_exactly_as_anki_does(bundled, collection):
     assert ours.keys() == anki.keys()
     different = [key for key in anki if ours[key] != anki[key]]
     assert not different, f"{len(different)} cards differ, e.g. {different[0]}"
+
+
+def test_preview_renders_reversed_type_in_and_sound_cards_as_anki_does(project, collection):
+    files, media = features_files()
+    project.write(files, media)
+    result = project.build()
+    import_package(collection, project.output)
+    anki = anki_sides(collection)
+    ours = {(c.card_id, c.title.split()[0], c.ordinal): (c.front, c.back)
+            for card in result.rendered for c in preview_cards(card)}  # fmt: skip
+    assert sorted(kind for _, kind, _ in ours) == ["Answer", "Cloze", "Cloze", "Cloze", "Cloze", "Question", "Type"]
+    assert ours == anki
 
 
 CLOZE_TEXTS = [
@@ -138,6 +161,35 @@ def page_problems(page) -> list[dict]:
           return problems;
         }"""
     )
+
+
+@pytest.mark.browser
+def test_the_preview_plays_sounds_and_shows_the_type_in_box(browser, project, tmp_path):
+    files, media = features_files()
+    project.write(files, media)
+    result = project.build()
+    path = tmp_path / "preview.html"
+    write_preview(result.rendered, result.config.name, path, media_dir=project.media)
+    page = phone_page(browser, {"index.html": path.read_bytes()})
+    page.goto(ORIGIN)
+    page.add_script_tag(content=INSPECT_JS)
+    players = page.evaluate(
+        """async () => Promise.all([...document.querySelectorAll("audio.preview-sound")].map(audio => {
+             audio.preload = "auto";
+             audio.load();
+             return new Promise(done => { audio.onloadedmetadata = () => done(audio.duration);
+                                          audio.onerror = () => done(-1); });
+           }))"""
+    )
+    # The beep sounds on the Q&A card's back, both sides of the reversed card, the type-in card's back and every
+    # cloze card's front and back; each plays a quarter of a second of the embedded file.
+    assert len(players) == 1 + 2 + 1 + 2 * 4 and all(abs(duration - 0.25) < 0.01 for duration in players)
+    assert page.locator("input#typeans").count() == 1 and page.locator("code#typeans").inner_text() == "softmax"
+    for night in (False, True):
+        set_switch(page, "night", night)
+        assert not page_problems(page)
+    page.screenshot(path=str(ARTIFACTS / "preview" / "preview-features-night.png"), full_page=True)
+    page.context.close()
 
 
 @pytest.mark.browser

@@ -277,3 +277,56 @@ def test_renaming_the_deck_prints_the_steps_that_keep_one_tree(project, collecti
     names = {collection.decks.name(c.did) for c in cards_of(collection)}
     assert names == {"Renamed", "Renamed::1 Section"}
     assert "Regen" not in {d.name for d in collection.decks.all_names_and_ids()}
+
+
+def test_adding_reversed_and_type_in_cards_leaves_the_studied_notes_and_cards_alone(project, studied):
+    """Issue #17: a card type added to cards people study brings new notes of new note types; the notes,
+    cards, note types and review history already in Anki stay exactly as they were (the real scheduler,
+    a real import)."""
+    col, reviewed = studied
+    before = {cid: schedule(col, cid) for cid in reviewed}
+    notes_before = {nid: _note_state(col, nid) for nid in col.find_notes("")}
+    note_types_before = {m["id"]: _note_type_state(m) for m in col.models.all()}
+    front_matter = {
+        "a.md": "reverse: yes\n",
+        "b.md": "reverse: yes\ntype-answer: evaluate\n",
+        "c.md": "type-answer: x\n",
+    }
+    for name, extra in front_matter.items():
+        project.write({name: V1[name].replace("\n---\n#", f"\n{extra}---\n#", 1)})
+    result = project.build()
+    assert (result.changes.changed, result.changes.unchanged) == (("alpha", "beta", "gamma"), ("delta",))
+
+    log = import_package(col, project.output)
+    assert not log.conflicting and not log.updated
+    assert len(log.duplicate) == len(notes_before)  # every note Anki had: found, left alone
+    assert sorted((col.get_note(n.id.nid)["Id"], col.get_note(n.id.nid).note_type()["name"]) for n in log.new) == [
+        ("alpha", "build_deck Reverse"),
+        ("beta", "build_deck Reverse"),
+        ("beta", "build_deck Type answer"),
+        ("gamma", "build_deck Type answer"),
+    ]
+    assert {nid: _note_state(col, nid) for nid in notes_before} == notes_before  # ids, GUIDs, fields, times
+    assert cards_of(col, "Id:gamma note:*Q&A")[0].note()["Answer"].endswith("<i>my own note</i>")
+    for cid in reviewed:
+        assert schedule(col, cid) == before[cid], "scheduling or review history changed"
+    after = {m["id"]: _note_type_state(m) for m in col.models.all()}
+    assert {mid: after[mid] for mid in note_types_before} == note_types_before  # no "+" copies, same schema
+    assert {after[mid][0] for mid in set(after) - set(note_types_before)} == {
+        "build_deck Reverse",
+        "build_deck Type answer",
+    }
+    assert col.get_empty_cards().notes == []
+
+
+def _note_state(col, nid) -> tuple:
+    note = col.get_note(nid)
+    return note.guid, note.mid, tuple(note.fields), note.mod, tuple(sorted(note.tags))
+
+
+def _note_type_state(model: dict) -> tuple:
+    return (
+        model["name"],
+        [f["name"] for f in model["flds"]],
+        [(t["name"], t["qfmt"], t["afmt"]) for t in model["tmpls"]],
+    )

@@ -202,7 +202,16 @@ TRICKY_MARKDOWN = [  # one feature each, so that no other character lets a neede
     "Math \\(a_b * c\\) and \\[x^2\\] stay.",
     "A {{c1::cloze}} with *em* inside {{c2::`code`::hint}}.",
     "# h1\n## h2 ##\n\n***\n\n- - -\n\n___",
+    "Dollar math $x_1 * y_2$ and $$\\sum_i x_i$$, $20 and $30, \\$5.",
+    "An ==highlight== and a == b == c.",
+    "A [[wikilink]], [[note#heading|alias]] and ![[d.svg]] embed.",
+    "> [!tip] A *callout*\n> with `code` and [[a link]]\n>\n> > [!warning]\n> > nested",
+    "| [[a\\|b]] | ==c== |\n|---|---|\n| $x|y$ | d |",
 ]
+
+
+# Questions with inline syntax that the quick path for plain questions must leave to Markdown.
+TRICKY_QUESTIONS = ["What is $x_1$ here?", "Why $$a$$?", "Which ==one== now?", "What is [[a note]]?", r"Cost \$5?"]
 
 
 def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monkeypatch):
@@ -218,6 +227,8 @@ def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monk
     (tmp_path / "media" / "d.svg").write_bytes(SVG)
     for i, body in enumerate(TRICKY_MARKDOWN):
         (tmp_path / f"t{i}.md").write_text(card(f"t{i}", f"Tricky {i}?", body), encoding="utf-8")
+    for i, question in enumerate(TRICKY_QUESTIONS):
+        (tmp_path / f"q{i}.md").write_text(card(f"q{i}", question, "An answer."), encoding="utf-8")
     sources = [(p, ROOT / "cards", ROOT / "media") for p in find_card_files(ROOT / "cards")]
     sources += [(p, tmp_path, tmp_path / "media") for p in sorted(tmp_path.glob("*.md"))]
 
@@ -231,7 +242,7 @@ def test_skipping_markdown_work_that_cannot_match_changes_no_html(tmp_path, monk
 
     fast = render_all()
     chooser = fast_markdown._converter()[2]
-    monkeypatch.setenv("BUILD_DECK_SPEEDUPS", "lexer,zip")  # all but the Markdown one
+    monkeypatch.setenv("BUILD_DECK_SPEEDUPS", "lexer,zip")  # all but those that leave Markdown's and nh3's work out
     assert render_all() == fast
     assert len(chooser.chosen) > 3  # the inputs did exercise different choices
 
@@ -253,11 +264,12 @@ MARKDOWN_BITS = [
     "`", "``", "`code`", "``a ` b``", "**", "*", "_", "__init__", "\\", "[a](b)", "![i](d.svg)", "[r]", "\n[r]: u\n",
     "<b>", "</b>", "<x@y.z>", "&amp;", "&", "  \n", "\n\n", "\n- ", "\n* ", "\n1. ", "\n    ", "\n> ", "\n# ",
     "\n---\n", "\n===\n", "\n| a | b |\n|---|---|\n", "|", "\t", "\n", " ", "word", "x_y", "<div>\n", "\x02",
+    "==", "=", "[[", "]]", "![[", "[[a|b]]", "\n> [!note] ", "[!tip]", "$", "$$",
 ]  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(MARKDOWN_BITS) | st.text("ab `*_\\[]()<>&|#-=!\n\t", max_size=4), max_size=40))
+@given(st.lists(st.sampled_from(MARKDOWN_BITS) | st.text("ab `*_\\[]()<>&|#-=!$\n\t", max_size=4), max_size=40))
 def test_any_markdown_renders_the_same_without_the_speed_ups(bits):
 
     text = "".join(bits)

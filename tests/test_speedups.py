@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import SVG, card, cards_of, import_package
+from conftest import FEATURES_CARD, SVG, card, cards_of, features_files, import_package
 from test_collection import rows
 
 from deckbuilder.fast import NAMES, enabled_names
@@ -25,10 +25,13 @@ CARDS = {
         "A {{c1::term}}, *em* and **bold** [link](https://keras.io).\n\n"
         "```python\nmodel.fit(x, {{c2::epochs=3}})\n```\n\n![d](d.svg)",
     ),
+    "a/three.md": card("three", "Entities?", "&copy; &#169; and &amp; in text, no tag or link."),
     "a/two.md": card(
         "two", "A *styled* question?", "| a | b |\n|---|---|\n| `x` | {{c1::y}} |\n\n```sql\nSELECT 1\n```"
     ),
+    "b/features.md": FEATURES_CARD,  # issue #17's syntax: dollar math, sounds, Obsidian's, card types
 }
+MEDIA = {"d.svg": SVG, **features_files()[1]}
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +48,7 @@ def both_decks(project, tmp_path, monkeypatch, setting: str) -> tuple[Path, Path
     """The bundled deck plus a few tricky cards, built with every speed-up and with ``setting``."""
     shutil.copytree(ROOT / "cards", project.cards, dirs_exist_ok=True)
     shutil.copytree(ROOT / "media", project.media, dirs_exist_ok=True)
-    project.write(CARDS, {"d.svg": SVG})
+    project.write(CARDS, MEDIA)
     fast = deck(project, tmp_path / "fast.apkg")
     monkeypatch.setenv("BUILD_DECK_SPEEDUPS", setting)
     return fast, deck(project, tmp_path / "plain.apkg")
@@ -69,9 +72,9 @@ def test_each_speed_up_switched_off_gives_the_same_deck(project, tmp_path, monke
 
 def test_a_deck_written_by_zipfile_imports_and_rebuilds(project, collection, tmp_path, monkeypatch):
     monkeypatch.setenv("BUILD_DECK_SPEEDUPS", "none")
-    project.write(CARDS, {"d.svg": SVG})
+    project.write(CARDS, MEDIA)
     project.build()
-    assert len(import_package(collection, project.output).new) == 4
+    assert len(import_package(collection, project.output).new) == 9
     project.write({"a/two.md": card("two", "A *styled* question?", "Now {{c1::edited}}.")})
     monkeypatch.setenv("BUILD_DECK_SPEEDUPS", "all")  # a rebuild patches the zipfile package's collection
     project.build()
@@ -86,7 +89,7 @@ def test_switching_a_speed_up_renders_afresh(monkeypatch):
 
 
 def test_a_failing_speed_up_falls_back_to_the_plain_library(project, tmp_path, monkeypatch):
-    project.write(CARDS, {"d.svg": SVG})
+    project.write(CARDS, MEDIA)
     expected = rows(deck(project, tmp_path / "expected.apkg"), tmp_path)
 
     def broken(*args, **kwargs):

@@ -19,9 +19,9 @@ from markdown.util import AtomicString
 
 from ..render.markdown import ImageResolver, new_markdown
 
-# Text without a character that starts an inline pattern (code, escape, link, image, autolink,
-# HTML, entity, emphasis) and without a hard line break (two spaces before a newline).
-_PLAIN_TEXT = re.compile(r"(?:[^`\\\[!<&*_ ]| (?! +\n))*", re.DOTALL)
+# Text without a character that starts an inline pattern (code, escape, link, wikilink, image, embed,
+# autolink, HTML, entity, emphasis, ``==`` highlight) and without a hard line break (two spaces before a newline).
+_PLAIN_TEXT = re.compile(r"(?:[^`\\\[!<&*_ =]| (?! +\n)|=(?!=))*", re.DOTALL)
 
 
 class _SimpleInline(Treeprocessor):
@@ -87,13 +87,14 @@ class _SimpleInline(Treeprocessor):
         return (AtomicString(pieces[0]) if pieces[0] else None), codes
 
 
-# What each of Python-Markdown's inline patterns needs: one of these characters ("break": a hard line break).
+# What each inline pattern needs: one of these characters or strings ("break": a hard line break).
 _PATTERN_NEEDS = {
     "backtick": "`", "escape": "\\", "reference": "[", "link": "[", "image_link": "[", "image_reference": "[",
     "short_reference": "[", "short_image_ref": "[", "autolink": "<", "automail": "<", "html": "<",
     "entity": "&", "em_strong": "*_", "dunder": "_", "linebreak": ("break",),
+    "obsidian_embed": "[", "wikilink": "[", "highlight": ("==",),
 }  # fmt: skip
-_TRIGGERS = "`\\[<&*_"
+_TRIGGERS = ("`", "\\", "[", "<", "&", "*", "_", "==")
 
 
 class InlinePatternChooser:
@@ -111,7 +112,7 @@ class InlinePatternChooser:
         self.chosen: dict[frozenset, list] = {}
 
     def choose(self, text: str) -> None:
-        present = {char for char in _TRIGGERS if char in text}
+        present = {trigger for trigger in _TRIGGERS if trigger in text}
         # Two spaces end a line with a break; a tab becomes spaces first.
         if "\t" in text or "  \n" in text + "\n":
             present.add("break")
@@ -133,6 +134,7 @@ _BLOCK_NEEDS = {
     "setextheader": lambda block: "\n=" in block or "\n-" in block,
     "hr": lambda block: "-" in block or "_" in block or "*" in block,
     "quote": lambda block: ">" in block,
+    "callout": lambda block: "[!" in block,
 }
 
 
@@ -170,8 +172,9 @@ def convert(text: str, resolve: Callable[[str], str]) -> str:
     return md.reset().convert(text)
 
 
-# A question of plain words and `code` spans: no emphasis, links, HTML, entities, escapes, math or clozes.
-_PLAIN_QUESTION = re.compile(r"(?:[^`*_\[\]<>&\\{}]|(`+)[^`]+?\1)*")
+# A question of plain words and `code` spans: no emphasis, links, HTML, entities, escapes, math (\( or $),
+# highlights or clozes.
+_PLAIN_QUESTION = re.compile(r"(?:[^`*_\[\]<>&\\{}$=]|=(?!=)|(`+)[^`]+?\1)*")
 _INLINE_CODE_SPAN = re.compile(r"(`+)([^`]+?)\1")
 
 

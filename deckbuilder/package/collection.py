@@ -27,12 +27,13 @@ _INSERT_NOTE = "INSERT INTO notes VALUES(?,?,?,?,?,?,?,?,?,?,?)"
 _INSERT_CARD = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 
-def write_collection(decks: dict, notes: list[PackagedNote], times, model_times, css: str) -> bytes:
+def write_collection(decks: dict, notes: list[PackagedNote], times, model_times, css: str,
+                     note_types: tuple[notetypes.NoteType, ...]) -> bytes:  # fmt: skip
     """The collection database, written afresh (in memory: it goes straight into the zip)."""
     import genanki
 
     stamp = max([*times.values(), *model_times.values()])
-    models = [t.to_genanki(css) for t in notetypes.NOTE_TYPES]
+    models = [t.to_genanki(css) for t in note_types]
     genanki_decks = [genanki.Deck(deck_id, name, description) for name, (deck_id, description) in decks.items()]
     for deck in genanki_decks:
         for model in models:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..read.cards import order_number, section_name
-from ..read.config import DeckConfig, note_guids, slugify
-from .notetypes import CLOZE, QA, NoteType
+from ..read.cards import order_number, section_name, with_card_types
+from ..read.config import DeckConfig, extra_note_guid, note_guids, slugify
+from .notetypes import CLOZE, QA, REVERSE, TYPE, NoteType
 from .previous import PreviousBuild, note_digest
 
 if TYPE_CHECKING:
@@ -49,6 +50,16 @@ def cloze_fields(card: RenderedCard) -> tuple[str, ...]:
     return card.cloze_text, card.question, card.reference, card.section, card.source.id
 
 
+def reverse_fields(card: RenderedCard) -> tuple[str, ...]:
+    return qa_fields(card)
+
+
+def type_fields(card: RenderedCard) -> tuple[str, ...]:
+    # The exact answer is text: Anki compares what is typed with the field's text (its HTML decoded).
+    expected = html.escape(card.source.type_answer, quote=False)
+    return card.question, expected, card.answer, card.reference, card.section, card.source.id
+
+
 def note_digests(tag: str, card: RenderedCard) -> tuple[str, str, str]:
     """(the deck tag, the question/answer note's digest, the cloze note's or "").
 
@@ -61,16 +72,18 @@ def note_digests(tag: str, card: RenderedCard) -> tuple[str, str, str]:
 
 
 def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) -> list[PackagedNote]:
-    """Two notes per card (question/answer, and cloze when it has clozes), in source order.
+    """The notes of every card, in source order: question/answer, cloze when it has clozes, reversed and
+    type-in when its front matter (or deck.yaml) asks for them.
 
     New cards are studied in order of their position (Anki's "due" of a new card): every question/answer
     card of the deck comes before the cloze cards, so a cloze never follows the card that just showed
-    its answer. Sub-decks, which Anki studies in the order of their names, keep their folders' numbers.
+    its answer; reversed and type-in cards come last, in that order. Sub-decks, which Anki studies in
+    the order of their names, keep their folders' numbers.
     """
     notes = []
     decks = sub_deck_names([card.source for card in cards], deck_name)
     for due, card in enumerate(cards):
-        source = card.source
+        source = with_card_types(card.source, config.reverse, config.type_answer)
         deck = decks[source.rel.rpartition("/")[0]]
         tags = card_tags(config.tag, source)
         # Usually worked out (and cached) with the card, for the namespace and tag they name.
@@ -84,7 +97,21 @@ def make_notes(cards: list[RenderedCard], config: DeckConfig, deck_name: str) ->
             ords = tuple(number - 1 for number in card.cloze_numbers)
             notes.append(PackagedNote(source.id, CLOZE, cloze_guid, cloze_fields(card), tags, deck, len(cards) + due,
                                       ords, cloze_digest))  # fmt: skip
+        # Notes of their own, with identities of their own: asking for them leaves the notes above as they are.
+        if source.reverse:
+            extra = (REVERSE, "reverse", reverse_fields(card), 2 * len(cards) + due)
+            notes.append(_extra_note(source.id, config.namespace, extra, tags, deck))
+        if source.type_answer:
+            extra = (TYPE, "type", type_fields(card._replace(source=source)), 3 * len(cards) + due)
+            notes.append(_extra_note(source.id, config.namespace, extra, tags, deck))
     return notes
+
+
+def _extra_note(card_id: str, namespace: str, extra: tuple, tags: tuple[str, ...], deck: str) -> PackagedNote:
+    """A reversed or type-in note: ``extra`` is (note type, kind of GUID, fields, due); one card."""
+    note_type, kind, fields, due = extra
+    guid = extra_note_guid(namespace, card_id, kind)
+    return PackagedNote(card_id, note_type, guid, fields, tags, deck, due, (0,), note_digest(fields, tags))
 
 
 def sub_deck_names(sources: list[SourceCard], deck_name: str) -> dict[str, str]:

@@ -1,8 +1,10 @@
-"""The two note types: ids, fields, templates and CSS.
+"""The note types: ids, fields, templates and CSS.
 
 Every id here is fixed forever. Anki matches note types, fields and templates by id,
 so keeping them lets a later release change names, templates or CSS in place instead
-of forking the note type into "Name+" on import.
+of forking the note type into "Name+" on import. For the same reason a note type never
+gets another field or template (that changes its schema, and Anki forks it on import):
+the reversed and type-in cards a card asks for are notes of note types of their own.
 """
 
 from __future__ import annotations
@@ -26,9 +28,13 @@ from ..render.code_theme import (
 
 QA_MODEL_ID = 1_734_209_113
 CLOZE_MODEL_ID = 1_734_209_114
+REVERSE_MODEL_ID = 1_734_209_115
+TYPE_MODEL_ID = 1_734_209_116
 
 QA_FIELDS = ("Question", "Answer", "Reference", "Section", "Id")
 CLOZE_FIELDS = ("Text", "Question", "Reference", "Section", "Id")
+REVERSE_FIELDS = QA_FIELDS
+TYPE_FIELDS = ("Question", "Expected", "Answer", "Reference", "Section", "Id")
 
 _SECTION = '{{#Section}}<div class="section">{{Section}}</div>{{/Section}}\n'
 _REFERENCE = '\n{{#Reference}}<div class="reference">Source: {{Reference}}</div>{{/Reference}}'
@@ -37,6 +43,15 @@ QA_FRONT = _SECTION + '<div class="question">{{Question}}</div>'
 QA_BACK = '{{FrontSide}}\n<hr id="answer">\n<div class="answer">{{Answer}}</div>' + _REFERENCE
 CLOZE_FRONT = _SECTION + '<div class="question context">{{Question}}</div>\n<div class="answer">{{cloze:Text}}</div>'
 CLOZE_BACK = CLOZE_FRONT + _REFERENCE
+# The answer asks for the question.
+REVERSE_FRONT = _SECTION + '<div class="answer">{{Answer}}</div>'
+REVERSE_BACK = '{{FrontSide}}\n<hr id="answer">\n<div class="question">{{Question}}</div>' + _REFERENCE
+# The question, and a box to type the exact answer in; the back compares what was typed with it (Anki's
+# reviewer does, in place of {{type:Expected}}), then shows the whole answer. Not {{FrontSide}} on the back:
+# it would bring a second type-in box (as in Anki's own "Basic (type in the answer)").
+_TYPE_QUESTION = _SECTION + '<div class="question">{{Question}}</div>\n'
+TYPE_FRONT = _TYPE_QUESTION + "{{type:Expected}}"
+TYPE_BACK = _TYPE_QUESTION + '<hr id="answer">\n{{type:Expected}}\n<div class="answer">{{Answer}}</div>' + _REFERENCE
 
 
 def _fields(names: tuple[str, ...], first_id: int) -> list[dict]:
@@ -76,7 +91,7 @@ def _scoped_style(style: type[Style], scope: str) -> str:
 
 @lru_cache(maxsize=1)
 def card_css() -> str:
-    """The CSS of both note types."""
+    """The CSS of every note type (one for all: a card looks the same whichever kind it is)."""
     return resources.files(__package__).joinpath("card.css").read_text(encoding="utf-8") + code_css()
 
 
@@ -127,10 +142,35 @@ CLOZE = NoteType(
     is_cloze=True,
     sort_field=1,  # the question: sorting cloze notes by their blanked text would be meaningless
 )
-NOTE_TYPES = (QA, CLOZE)
+REVERSE = NoteType(
+    REVERSE_MODEL_ID,
+    "build_deck Reverse",
+    tuple(_fields(REVERSE_FIELDS, 1_734_209_221)),
+    ({"name": "Answer → Question", "id": 1_734_209_321, "qfmt": REVERSE_FRONT, "afmt": REVERSE_BACK},),
+    is_cloze=False,
+    sort_field=0,
+)
+TYPE = NoteType(
+    TYPE_MODEL_ID,
+    "build_deck Type answer",
+    tuple(_fields(TYPE_FIELDS, 1_734_209_231)),
+    ({"name": "Type the answer", "id": 1_734_209_331, "qfmt": TYPE_FRONT, "afmt": TYPE_BACK},),
+    is_cloze=False,
+    sort_field=0,
+)
+NOTE_TYPES = (QA, CLOZE, REVERSE, TYPE)
+# In every package; the others only in those whose notes use them.
+ALWAYS = (QA_MODEL_ID, CLOZE_MODEL_ID)
 
 
-def note_type_digests() -> dict[int, tuple[str, str]]:
-    """Each note type's name and digest (of everything Anki takes from it), by id."""
+def note_types_for(notes) -> tuple[NoteType, ...]:
+    """The note types a package of ``notes`` (PackagedNote) holds: question/answer and cloze, and the
+    reversed and type-in ones when a note uses them."""
+    used = {packaged.note_type.model_id for packaged in notes}
+    return tuple(t for t in NOTE_TYPES if t.model_id in ALWAYS or t.model_id in used)
+
+
+def note_type_digests(note_types: tuple[NoteType, ...] | None = None) -> dict[int, tuple[str, str]]:
+    """Each note type's name and digest (of everything Anki takes from it), by id (of all, by default)."""
     css = card_css()
-    return {note_type.model_id: (note_type.name, note_type.digest(css)) for note_type in NOTE_TYPES}
+    return {t.model_id: (t.name, t.digest(css)) for t in (NOTE_TYPES if note_types is None else note_types)}

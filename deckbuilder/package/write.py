@@ -54,8 +54,9 @@ def write_package(
         if name not in decks:
             decks[name] = (stable_id(f"{config.namespace}:{name}"), "")
     times = note_times(notes, previous, now)
-    model_times = {t.model_id: model_time(t, css, previous, now) for t in notetypes.NOTE_TYPES}
-    manifest = _manifest(notes, times, model_times, css, decks, media)
+    note_types = notetypes.note_types_for(notes)
+    model_times = {t.model_id: model_time(t, css, previous, now) for t in note_types}
+    manifest = _manifest(notes, times, model_times, note_types, css, decks, media)
     cards = sum(len(p.ords) for p in notes)
     if previous.manifest == manifest.data and output.is_file():
         return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=False, manifest=manifest)
@@ -75,7 +76,7 @@ def write_package(
             # Same tool, note types and decks: only notes and cards differ, so patch the previous collection.
             collection, stored, patched = _patched(output, copy, (previous, decks, notes, times, stamp))
         if not collection:
-            collection = write_collection(decks, notes, times, model_times, css)
+            collection = write_collection(decks, notes, times, model_times, css, note_types)
         pieces = _write_zip(Path(tmp_name), collection, stored, media, manifest.data)
         os.replace(tmp_name, output)
         if copy is not None and pieces is not None:
@@ -86,7 +87,8 @@ def write_package(
     return PackageSummary(notes=len(notes), cards=cards, media=len(media), written=True, manifest=manifest)
 
 
-def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: str, decks: dict, media) -> Manifest:
+def _manifest(notes, times: dict[str, int], model_times: dict[int, int], note_types, css: str, decks: dict,
+              media) -> Manifest:  # fmt: skip
     """Everything the package is made from, in short: equal manifests mean equal packages."""
     from ..versions import tool_identity
 
@@ -100,7 +102,7 @@ def _manifest(notes, times: dict[str, int], model_times: dict[int, int], css: st
         "due": [p.due for p in notes],
         "ords": [p.ords for p in notes],
     }
-    digests = {t.model_id: (model_times[t.model_id], t.digest(css)) for t in notetypes.NOTE_TYPES}
+    digests = {t.model_id: (model_times[t.model_id], t.digest(css)) for t in note_types}
     extra = {"tool": tool_identity(), "decks": decks, "media": [m.name for m in media]}
     return make_manifest(columns, digests, extra)
 

@@ -13,7 +13,11 @@ from . import strict_yaml
 from .fences import lines_outside_fences
 from .files import find_card_files, read_text
 
-KNOWN_KEYS = {"id", "tags", "reference", "test"}
+KNOWN_KEYS = {"id", "tags", "reference", "test", "reverse", "type-answer"}
+# Obsidian's own keys, which mean nothing to a card: ignored without a warning.
+IGNORED_KEYS = {"aliases"}
+# A typed answer is short and exact (a name, a value): what fits one line of the type-in box on a phone.
+MAX_TYPE_ANSWER = 80
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TAG_PATTERN = re.compile(r"[^\s\"]+")
 # Sub-folders are sections and sub-decks; deeper than this is a mistake (and Anki's deck list would show it).
@@ -41,6 +45,8 @@ class SourceCard(NamedTuple):
     answer_line: int
     details: str
     details_line: int
+    reverse: bool | None = None  # a reversed card too (None: as deck.yaml says)
+    type_answer: str = ""  # the exact text of a type-in card ("" for none)
 
 
 _ORDER_NUMBER = re.compile(r"^(\d+)[-_ .]*")
@@ -85,8 +91,14 @@ def unique_ids(cards: list[SourceCard], report: Report) -> list[SourceCard]:
     return list(seen.values())
 
 
-def parse_card(path: Path, cards_dir: Path, report: Report, data: bytes | None = None) -> SourceCard | None:
-    """Split one file (its bytes, if already read) into front matter, question and body."""
+def parse_card(
+    path: Path, cards_dir: Path, report: Report, data: bytes | None = None, vault: bool = False
+) -> SourceCard | None:
+    """Split one file (its bytes, if already read) into front matter, question and body.
+
+    ``vault``: the cards folder is an Obsidian vault, where a note that is not a card (no ``id`` in its
+    front matter, or no question heading) is skipped with a warning instead of being an error.
+    """
     # find_card_files does not follow linked folders, so only the file itself can lead out.
     if path.is_symlink() and not path.resolve().is_relative_to(cards_dir.resolve()):
         report.error(path, 1, "symbolic link leads outside the cards folder; refusing to read it")
@@ -95,12 +107,17 @@ def parse_card(path: Path, cards_dir: Path, report: Report, data: bytes | None =
     if text is None:
         return None
     lines = text.split("\n")
+    if vault:
+        reason = _not_a_card(path, lines)
+        if reason:
+            report.warning(path, 1, f"not a card ({reason}); skipped, as deck.yaml says the cards folder is a vault")
+            return None
     meta, body_start = _front_matter(path, lines, report)
     if meta is None:
         return None
     key_lines = _key_lines(lines, body_start)
     card_id = _card_id(path, meta, key_lines, report)
-    tags = _string_list(path, meta, key_lines, "tags", report)
+    tags = _tags(path, meta, key_lines, report)
     references = _string_list(path, meta, key_lines, "reference", report)
     for ref in references:
         if not re.match(r"https?://", ref):
@@ -110,8 +127,10 @@ def parse_card(path: Path, cards_dir: Path, report: Report, data: bytes | None =
             report.error(path, key_lines.get("tags", 1), f"tag {quoted(tag)} must not contain spaces or quotes")
     if not isinstance(meta.get("test", {}), dict):
         report.error(path, key_lines.get("test", 1), "'test' must be a mapping (it is for test tools, never shown)")
+    reverse = _reverse(path, meta, key_lines, report)
+    type_answer = _type_answer(path, meta, key_lines, report)
     known = ", ".join(sorted(KNOWN_KEYS))
-    for key in sorted(set(meta) - KNOWN_KEYS):
+    for key in sorted(set(meta) - KNOWN_KEYS - IGNORED_KEYS):
         report.warning(path, key_lines.get(key, 1), f"unknown front-matter key {quoted(key)} (known: {known})")
     sections = _sections(path, cards_dir, report)
     heading = _question_line(lines, body_start)
@@ -138,7 +157,32 @@ def parse_card(path: Path, cards_dir: Path, report: Report, data: bytes | None =
         answer_line=heading + 2,
         details="\n".join(details),
         details_line=heading + split + 3,
+        reverse=reverse,
+        type_answer=type_answer,
     )
+
+
+def with_card_types(card: SourceCard, reverse: bool, type_answer: bool) -> SourceCard:
+    """The card with deck.yaml's settings applied: ``reverse`` where its front matter does not say, and
+    no typed answer unless ``type_answer``."""
+    if card.reverse is None or (card.type_answer and not type_answer):
+        return card._replace(reverse=reverse if card.reverse is None else card.reverse,
+                             type_answer=card.type_answer if type_answer else "")  # fmt: skip
+    return card
+
+
+def _not_a_card(path: Path, lines: list[str]) -> str | None:
+    """Why a note of a vault is not a card (None when it is one, or means to be: then its errors count)."""
+    meta, body_start = _front_matter(path, lines, Report(path.parent))
+    if meta is None:  # none, or one that cannot be read: a card if it names an id all the same
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), len(lines))
+        has_id = lines[:1] == ["---"] and any(re.match(r"id[ \t]*:", line) for line in lines[1:end])
+        return None if has_id else "no front matter with an 'id'"
+    if "id" not in meta:
+        return "no 'id' in its front matter"
+    if _question_line(lines, body_start) is None:
+        return "no '# ' question heading"
+    return None
 
 
 def _sections(path: Path, cards_dir: Path, report: Report) -> tuple[str, ...] | None:
@@ -169,7 +213,8 @@ def _front_matter(path: Path, lines: list[str], report: Report) -> tuple[dict | 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
-        problem = getattr(exc, "problem", None) or str(exc) or "syntax error"
+        # (a reader error has no problem, and its text goes on over a second line: only the first is kept)
+        problem = getattr(exc, "problem", None) or str(exc).strip().split("\n")[0] or "syntax error"
         context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
         if context and start:
             problem += f" ({context} that starts at line {start.line + 2})"
@@ -202,6 +247,51 @@ def _card_id(path: Path, meta: dict, key_lines: dict[str, int], report: Report) 
         report.error(path, line, f"id {quoted(card_id)} may use only letters, digits, '.', '_' and '-'{hint}")
         return None
     return card_id
+
+
+def _tags(path: Path, meta: dict, key_lines: dict[str, int], report: Report) -> list[str]:
+    """A list of tags, or (Obsidian's habit) a string of them separated by spaces or commas; a leading '#'
+    is dropped, as Obsidian writes tags in its text."""
+    value = meta.get("tags")
+    if isinstance(value, str):
+        return [tag for word in re.split(r"[\s,]+", value) if (tag := word.removeprefix("#"))]
+    return [tag.removeprefix("#") for tag in _string_list(path, meta, key_lines, "tags", report)]
+
+
+def _reverse(path: Path, meta: dict, key_lines: dict[str, int], report: Report) -> bool | None:
+    if "reverse" not in meta:
+        return None
+    value = strict_yaml.boolean(meta["reverse"])
+    if value is None:
+        shown = quoted(meta["reverse"]) if isinstance(meta["reverse"], str) else "a list or mapping"
+        report.error(path, key_lines.get("reverse", 1), f"'reverse' must be true or false (or yes/no), not {shown}")
+    return value
+
+
+def _type_answer(path: Path, meta: dict, key_lines: dict[str, int], report: Report) -> str:
+    """The exact text a type-in card compares with what the learner types ("" for none)."""
+    if "type-answer" not in meta:
+        return ""
+    value, line = meta["type-answer"], key_lines.get("type-answer", 1)
+    text = value.strip() if isinstance(value, str) else None
+    if text is None:
+        problem = "must be the answer's text, not a list or mapping"
+    elif not text:
+        problem = "is empty: write the exact text the learner types (or remove the key)"
+    elif "\n" in text:
+        problem = "must be one line: the learner types it into one box (keep longer answers in the card)"
+    elif len(text) > MAX_TYPE_ANSWER:
+        problem = (f"is {len(text)} characters; a typed answer is short and exact, at most {MAX_TYPE_ANSWER}"
+                   " (a name, a value, a term)")  # fmt: skip
+    elif "{{" in text:
+        problem = "is compared with what the learner types, as text: a cloze cannot work in it"
+    else:
+        if "`" in text:
+            message = "'type-answer' is compared as typed: the learner would have to type the backticks too"
+            report.warning(path, line, message)
+        return text
+    report.error(path, line, f"'type-answer' {problem}")
+    return ""
 
 
 def _string_list(path: Path, meta: dict, key_lines: dict[str, int], key: str, report: Report) -> list[str]:

@@ -15,7 +15,10 @@ from . import strict_yaml
 from .files import FileTooLarge, read_regular_file
 
 CONFIG_NAME = "deck.yaml"
-KNOWN_KEYS = {"name", "description", "id", "namespace", "tag"}
+KNOWN_KEYS = {"name", "description", "id", "namespace", "tag", "reverse", "type-answer", "vault"}
+# Yes/no settings and their defaults: a reversed card for every card (a card's own `reverse:` wins),
+# type-in cards for the cards that give a `type-answer:`, and the cards folder as an Obsidian vault.
+SWITCHES = {"reverse": False, "type-answer": True, "vault": False}
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,9 @@ class DeckConfig:
     namespace: str
     tag: str
     from_file: bool = True  # False: no deck.yaml, so id and namespace were derived from the name
+    reverse: bool = False  # every card gets a reversed card, unless its front matter says otherwise
+    type_answer: bool = True  # cards with a `type-answer:` get a type-in card
+    vault: bool = False  # the cards folder is an Obsidian vault: notes that are not cards are skipped
 
 
 @cache
@@ -71,6 +77,12 @@ def note_guids(namespace: str, card_id: str) -> tuple[str, str, str]:
     return namespace, guid_for(namespace, card_id, "qa"), guid_for(namespace, card_id, "cloze")
 
 
+def extra_note_guid(namespace: str, card_id: str, kind: str) -> str:
+    """The identity of a note a card asks for in its front matter (``kind``: "reverse" or "type"), made
+    like note_guids': adding one to a card never touches the identities of the notes it has."""
+    return guid_for(namespace, card_id, kind)
+
+
 def _derived_namespace(name: str) -> str:
     import uuid  # only for decks without deck.yaml (uuid is slow to import)
 
@@ -98,7 +110,28 @@ def load_config(cards_dir: Path, report: Report) -> DeckConfig:
     if not re.fullmatch(r"[\w:-]+", tag):
         report.error(path, 1, f"'tag' must be one Anki tag without spaces, not {quoted(tag)}")
         tag = slugify(name)
-    return DeckConfig(name, text.get("description", ""), deck_id, namespace, tag, from_file=path.is_file())
+    switches = {key: _switch(path, key, text, report) for key in SWITCHES}
+    return DeckConfig(
+        name,
+        text.get("description", ""),
+        deck_id,
+        namespace,
+        tag,
+        from_file=path.is_file(),
+        reverse=switches["reverse"],
+        type_answer=switches["type-answer"],
+        vault=switches["vault"],
+    )
+
+
+def _switch(path: Path, key: str, text: dict[str, str], report: Report) -> bool:
+    if key not in text:
+        return SWITCHES[key]
+    value = strict_yaml.boolean(text[key])
+    if value is None:
+        report.error(path, 1, f"'{key}' must be true or false (or yes/no), not {quoted(text[key])}")
+        return SWITCHES[key]
+    return value
 
 
 def _read(path: Path, report: Report) -> dict:

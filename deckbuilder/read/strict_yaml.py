@@ -33,6 +33,14 @@ class _Loader(_BASE):
         return super().construct_mapping(node, deep=True)
 
 
+_BOOLEANS = {"true": True, "yes": True, "false": False, "no": False}
+
+
+def boolean(value) -> bool | None:
+    """A yes/no setting as written (``true``/``false``, ``yes``/``no``, any case); None for anything else."""
+    return _BOOLEANS.get(value.strip().lower()) if isinstance(value, str) else None
+
+
 def load(text: str):
     """The document in ``text`` (None when empty); yaml.YAMLError with a mark on anything refused."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:

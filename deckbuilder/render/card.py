@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import PurePosixPath
 
-from ..errors import Report, quoted
+from ..errors import LineCounter, Report, quoted
 from ..fast import enabled as speed_up_enabled
 from ..fast import markdown as fast_markdown
 from ..fast import sanitize as fast_sanitize
@@ -15,24 +16,23 @@ from . import markdown
 from .cloze import ClozeProblem, ClozeTable, mark_clozes
 from .giveaways import find_giveaways
 from .highlight import find_lexer, highlight
-from .media import MediaError, MediaLibrary
+from .math import INLINE_CODE, protect_math, restore_math, without_markers_in_math
+from .media import MEDIA_TYPES, MediaError, MediaLibrary, sound_tags
 from .rendered import ImageUse, RenderedCard
 from .sanitize import find_unsafe_html, find_unsafe_links, sanitize
 
 # Placeholders are private-use characters, which Markdown copies through untouched.
 _BLOCK = "\ue020{}\ue021"
 _BLOCK_HTML = re.compile(r"(?:<p>)?\ue020(\d+)\ue021(?:</p>)?")
-_MATH = "\ue010{}\ue011"
-_MATH_BACK = re.compile(r"\ue010(\d+)\ue011")
-# Bounded spans: an unmatched backtick or \( must not make the scan quadratic on a large card.
-_INLINE_CODE = re.compile(r"(?P<ticks>`+)[^`].{0,4000}?(?P=ticks)", re.DOTALL)
-_CODE_OR_MATH = re.compile(
-    rf"(?P<code>{_INLINE_CODE.pattern})|(?P<math>\\\(.{{1,4000}}?\\\)|\\\[.{{1,4000}}?\\\])", re.DOTALL
-)
 _PARAGRAPH = re.compile(r"^<p>(.*)</p>$", re.DOTALL)
 _MAYBE_UNSAFE = re.compile(r"<|\]\(|\]:")
 _TAGS = re.compile(r"<[^>]*>")
 _SPLIT = "\ue030"  # a paragraph of its own between answer and details
+_SPLIT_HTML = re.compile(r"(?:<p>)?\ue030(?:</p>)?")  # in no paragraph when raw HTML left open holds it
+_SOUND_AS_TEXT = (
+    "'[sound:...]' is shown as text, as written (a card plays only files this tool packages); "
+    "write ![](file.mp3) to play a file from the media folder"
+)
 
 
 class _Chunk:
@@ -52,26 +52,33 @@ class _Chunk:
             for problem in problems:
                 self.report.error(self.card.path, problem.line, problem.message)
             return ""
-        maths: list[str] = []
-        if "\\" in prose:
-            prose = _CODE_OR_MATH.sub(lambda m: _protect_math(m, maths), prose)
+        prose, maths = protect_math(prose, self.table)
         rendered = self._convert(prose, lambda ref: self._image(ref, text, first_line))
         # Sanitised last: everything that comes from the card's markup is in the HTML now; what is put in
         # after is escaped text (math, in text or in an attribute) or markup of our own (highlighted code,
-        # made of escaped tokens), and cloze markers, which become text (render_card). The final fields are
-        # fixed points of the sanitiser (tests/test_hostile.py).
+        # made of escaped tokens), and cloze and sound markers, which become text (render_card, sound_tags).
+        # The final fields are fixed points of the sanitiser (tests/test_hostile.py).
         if not speed_up_enabled("sanitize") or fast_sanitize.needed(prose):
-            rendered = sanitize(rendered, frozenset(image.name for image in self.images))
+            media_names = frozenset(image.name for image in self.images)
+            # Each side of the split on its own: HTML the answer leaves open (a <b>) is closed before the
+            # details, as the answer and details are fields of their own.
+            parts = _SPLIT_HTML.split(rendered, maxsplit=1)
+            rendered = f"\n<p>{_SPLIT}</p>\n".join(sanitize(part, media_names) for part in parts)
         if maths:
-            rendered = _MATH_BACK.sub(lambda m: html.escape(maths[int(m.group(1))]), rendered)
+            rendered = restore_math(rendered, maths, lambda cloze, why: problems.append(ClozeProblem(cloze.line, why)))
         if blocks:
             rendered = _BLOCK_HTML.sub(lambda m: blocks[int(m.group(1))], rendered)
+        rendered = sound_tags(rendered)  # last: a card's own [sound:] text in math or code becomes text too
         for problem in problems:
             self.report.error(self.card.path, problem.line, problem.message)
         if _MAYBE_UNSAFE.search(text):
             masked = _mask_code(text)
             for line, message in find_unsafe_html(masked, first_line) + find_unsafe_links(masked, first_line):
                 self.report.warning(self.card.path, line, message)
+        if "[sound:" in text:
+            lines = LineCounter(masked := _mask_code(text), first_line)
+            for match in re.finditer(r"\[sound:", masked):
+                self.report.warning(self.card.path, lines.line_of(match.start()), _SOUND_AS_TEXT)
         return rendered
 
     def _convert(self, prose: str, resolve) -> str:
@@ -134,9 +141,13 @@ class _Chunk:
         return block
 
     def _image(self, ref: str, text: str, first_line: int) -> str:
-        # Inline image, else a reference definition ("[name]: ref").
-        needle = f"]({ref}" if f"]({ref}" in text else f"]: {ref}"
+        # Inline image, else an embed ("![[ref]]"), else a reference definition ("[name]: ref").
+        needle = next((n for n in (f"]({ref}", f"[[{ref}") if n in text), f"]: {ref}")
         line = _line_of(text, needle, first_line)
+        if needle.startswith("[[") and PurePosixPath(ref).suffix.lower() not in MEDIA_TYPES:
+            message = f"{quoted('![[' + ref + ']]')} embeds a note, which a card cannot show; embed only media files"
+            self.report.error(self.card.path, line, message + f" ({', '.join(sorted(MEDIA_TYPES))})")
+            return ""
         try:
             media = self.library.resolve(ref)
         except MediaError as exc:
@@ -157,14 +168,7 @@ def _mask_code(text: str) -> str:
             lines[i : end + 1] = [""] * (end + 1 - i)
             i = end
         i += 1
-    return _INLINE_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), "\n".join(lines))
-
-
-def _protect_math(match: re.Match, maths: list[str]) -> str:
-    if match.group("code"):
-        return match.group()
-    maths.append(match.group())
-    return _MATH.format(len(maths) - 1)
+    return INLINE_CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), "\n".join(lines))
 
 
 def _line_of(text: str, needle: str, first_line: int) -> int:
@@ -198,7 +202,7 @@ def render_card(card: SourceCard, library: MediaLibrary, report: Report, known_b
     return RenderedCard(
         source=card,
         question=question,
-        answer=table.to_terms(answer),
+        answer=table.to_terms(without_markers_in_math(answer)),
         cloze_text=table.to_anki(full) if numbers else "",
         cloze_numbers=numbers,
         reference=_references(card.references),

@@ -20,6 +20,7 @@ from .rendered import ImageUse
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+_SOUND = re.compile(r"\[sound:[^\]]*\]")
 _ALT = re.compile(r"<img\b[^>]*?\balt=\"([^\"]*)\"", re.IGNORECASE)
 # Quotes and brackets around an answer (a string's quotes in code) are not part of what it gives away.
 _AROUND = " \"'`.,:;()[]{}"
@@ -93,7 +94,8 @@ def _without(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _plain(markup: str) -> str:
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()
+    # A sound is a play button on the card: its file's name is not something a learner reads.
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _SOUND.sub(" ", markup)))).strip()
 
 
 def _text(markup: str) -> str:

@@ -1,7 +1,8 @@
 """The Python-Markdown converter cards are rendered with.
 
 new_markdown sets up what decides the HTML (extensions, image resolution, literal ``__dunder__``
-names); fast/markdown.py adds what only saves time: tests render with and without it and compare.
+names, Obsidian's syntax); fast/markdown.py adds what only saves time: tests render with and without it
+and compare.
 """
 
 from __future__ import annotations
@@ -16,17 +17,38 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
+from .media import SOUND_MARK, is_sound
+from .obsidian import ObsidianExtension
+
 
 class ImageResolver(Treeprocessor):
-    """Points ``<img src>`` at the packaged media name (the mkdocs way: on the element tree)."""
+    """Points ``<img src>`` at the packaged media name (the mkdocs way: on the element tree); audio
+    and video, which Anki plays from a ``[sound:name]`` tag, become a mark for that tag instead."""
 
     def __init__(self, md: markdown.Markdown):
         super().__init__(md)
         self.resolve = None
 
     def run(self, root):
-        for img in root.iter("img"):
-            img.set("src", self.resolve(img.get("src", "")))
+        for parent in [element for element in root.iter() if element.find("img") is not None]:
+            for img in parent.findall("img"):
+                name = self.resolve(img.get("src", ""))
+                if is_sound(name):
+                    _replace_with_text(parent, img, SOUND_MARK.format(name))
+                else:
+                    img.set("src", name)
+
+
+def _replace_with_text(parent, child, text: str) -> None:
+    """Put ``text`` (and the child's tail) where the child element was."""
+    text += child.tail or ""
+    index = list(parent).index(child)
+    if index:
+        before = parent[index - 1]
+        before.tail = (before.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+    parent.remove(child)
 
 
 class _LiteralDunder(InlineProcessor):
@@ -40,7 +62,10 @@ def new_markdown() -> tuple[markdown.Markdown, ImageResolver]:
     """Python-Markdown as this tool renders with it: what decides the HTML."""
     md = markdown.Markdown(
         # Instances, not names: loading extensions by name scans every installed package's entry points.
-        extensions=[TableExtension(use_align_attribute=True), SaneListExtension()],
+        extensions=[TableExtension(use_align_attribute=True), SaneListExtension(), ObsidianExtension()],
+        # HTML5 (<br>, not <br />): what Anki's web views read, and what the sanitiser writes, so that
+        # sanitising a card's HTML, or leaving it out where it cannot change anything, gives the same bytes.
+        output_format="html",
     )
     resolver = ImageResolver(md)
     md.treeprocessors.register(resolver, "build_deck_images", 0)

@@ -1,4 +1,4 @@
-"""Resolve image references to files in the media folder and name them for Anki."""
+"""Resolve media references (images, audio, video) to files in the media folder and name them for Anki."""
 
 from __future__ import annotations
 
@@ -14,6 +14,11 @@ from .media_content import content_problem
 
 MAX_MEDIA_BYTES = 10 << 20
 IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
+AUDIO_TYPES = {".mp3", ".ogg", ".wav", ".m4a"}
+VIDEO_TYPES = {".mp4", ".webm"}
+# Audio and video are played by Anki from a [sound:name] tag in a field (video too: the name is Anki's).
+SOUND_TYPES = AUDIO_TYPES | VIDEO_TYPES
+MEDIA_TYPES = IMAGE_TYPES | SOUND_TYPES
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -36,6 +41,34 @@ class MediaFile:
         if not self.name.rpartition(".")[0].endswith("-" + _digest(data)):
             raise OSError(f"{display_path(self.source)} changed during the build; build again")
         return data
+
+
+def media_kind(ref: str) -> str:
+    """What a reference names, by its extension, as messages call it: "audio", "video" or "image"."""
+    suffix = PurePosixPath(ref).suffix.lower()
+    return "audio" if suffix in AUDIO_TYPES else "video" if suffix in VIDEO_TYPES else "image"
+
+
+def is_sound(name: str) -> bool:
+    """Whether a media file is played (audio or video) rather than shown."""
+    return PurePosixPath(name).suffix.lower() in SOUND_TYPES
+
+
+# A played file's place in the HTML until it has been sanitised: private-use characters around its
+# packaged name, made into Anki's [sound:name] last (sound_tags), like cloze markers.
+SOUND_MARK = "\ue040{}\ue041"
+_SOUND_MARK = re.compile("\ue040([A-Za-z0-9._-]+)\ue041")
+# What Anki's reviewer acts on in a card's text, anywhere (code too): a media tag, a text-to-speech
+# tag and the type-in box. A card's own text must not make them: only the files this tool packages play.
+_ANKI_TAG = re.compile(r"\[(?=sound:|anki:|\[type:)")
+
+
+def sound_tags(html: str) -> str:
+    """Sanitised HTML with played media as Anki's ``[sound:name]`` and any such tag of the card's own text
+    turned into text (its bracket as an entity, which Anki's reviewer does not read as a tag)."""
+    if "[" in html:
+        html = _ANKI_TAG.sub("&#91;", html)
+    return _SOUND_MARK.sub(r"[sound:\1]", html) if "\ue040" in html else html
 
 
 def packaged_name(relative: str, content: bytes) -> str:
@@ -73,39 +106,36 @@ class MediaLibrary:
         return self._by_ref[ref]
 
     def _load(self, ref: str) -> MediaFile:
+        what = f"{media_kind(ref)} {quoted(ref)}"
         if _SCHEME.match(ref) or ref.startswith("//"):
-            raise MediaError(
-                f"image {quoted(ref)} is not a file in the media folder; only local media files can be packaged"
-            )
+            raise MediaError(f"{what} is not a file in the media folder; only local media files can be packaged")
         relative = PurePosixPath(ref.replace("\\", "/"))
         if relative.is_absolute() or ".." in relative.parts:
-            raise MediaError(f"image {quoted(ref)} points outside the media folder; use a file name inside it")
-        if relative.suffix.lower() not in IMAGE_TYPES:
-            kinds = ", ".join(sorted(IMAGE_TYPES))
-            raise MediaError(f"image {quoted(ref)} is not an image file; use one of {kinds}")
+            raise MediaError(f"{what} points outside the media folder; use a file name inside it")
+        if relative.suffix.lower() not in MEDIA_TYPES:
+            kinds = ", ".join([*sorted(IMAGE_TYPES), *sorted(SOUND_TYPES)])
+            raise MediaError(f"{what} is not an image, audio or video file; use one of {kinds}")
         root = self.media_dir.resolve()
         path = self.media_dir / relative
         if not path.is_file():
             folder = display_path(self.media_dir)
             if not self.media_dir.is_dir():
-                raise MediaError(
-                    f"image {quoted(ref)} not found: the media folder {folder} does not exist (see --media)"
-                )
-            raise MediaError(f"image {quoted(ref)} not found in the media folder {folder}{self._suggestion(ref)}")
+                raise MediaError(f"{what} not found: the media folder {folder} does not exist (see --media)")
+            raise MediaError(f"{what} not found in the media folder {folder}{self._suggestion(ref)}")
         self.referenced.add(path.resolve())
         if not path.resolve().is_relative_to(root):
-            raise MediaError(f"image {quoted(ref)} is a link leading outside the media folder")
+            raise MediaError(f"{what} is a link leading outside the media folder")
         try:
             data = read_regular_file(path, MAX_MEDIA_BYTES)
         except FileTooLarge as exc:
             raise MediaError(
-                f"image {quoted(ref)} is {exc.size:,} bytes; media files are limited to {MAX_MEDIA_BYTES:,} bytes"
+                f"{what} is {exc.size:,} bytes; media files are limited to {MAX_MEDIA_BYTES:,} bytes"
             ) from None
         except OSError as exc:
-            raise MediaError(f"image {quoted(ref)} cannot be read: {exc.strerror or exc}") from None
+            raise MediaError(f"{what} cannot be read: {exc.strerror or exc}") from None
         problem = content_problem(relative.suffix.lower(), data)
         if problem:
-            raise MediaError(f"image {quoted(ref)} {problem}")
+            raise MediaError(f"{what} {problem}")
         return MediaFile(packaged_name(relative.as_posix(), data), path)
 
     def _suggestion(self, ref: str) -> str:

@@ -1,5 +1,8 @@
 """What a media file holds must be what its name says, and an SVG must be a picture, not a program.
 
+Images, audio and video are recognised by the signatures their formats define (the first bytes); a
+file of another kind under such a name (a page renamed to .mp3, say) is refused with what it looks like.
+
 An SVG is a document: opened from a link, or on some clients shown as a page, its scripts, event
 handlers and references to other files or the web would run. Such SVGs are refused, with the first
 offending element or attribute named, rather than cleaned silently.
@@ -16,8 +19,10 @@ _SIGNATURES = {
     ".jpg": (b"\xff\xd8\xff",),
     ".jpeg": (b"\xff\xd8\xff",),
     ".gif": (b"GIF87a", b"GIF89a"),
+    ".ogg": (b"OggS",),  # an Ogg page
 }
-_KINDS = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"RIFF": "WebP", b"<": "SVG or XML"}
+_KINDS = {b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"ID3": "MP3", b"OggS": "Ogg",
+          b"\x1a\x45\xdf\xa3": "WebM or Matroska", b"<": "SVG or XML"}  # fmt: skip
 _ACTIVE_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener", "audio", "video"}
 # href values that stay inside the picture: a fragment (#id) or embedded image data.
 _LOCAL_REF = re.compile(r"\s*(#|data:image/(png|jpeg|gif|webp);)", re.IGNORECASE)
@@ -28,11 +33,33 @@ def content_problem(suffix: str, data: bytes) -> str | None:
     """Why ``data`` cannot be packaged as a ``suffix`` file; None when it can."""
     if suffix == ".svg":
         return _svg_problem(data)
-    is_webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-    if is_webp if suffix == ".webp" else data.startswith(_SIGNATURES[suffix]):
+    if _is(suffix, data):
         return None
-    kind = next((name for start, name in _KINDS.items() if data.lstrip().startswith(start)), "something else")
-    return f"is not a {suffix[1:].upper()} file (its content looks like {kind})"
+    name = suffix[1:].upper()
+    return f"is not {'an' if name[0] in 'AEFHILMNORSX' else 'a'} {name} file (its content looks like {_kind(data)})"
+
+
+def _is(suffix: str, data: bytes) -> bool:
+    if suffix in _SIGNATURES:
+        return data.startswith(_SIGNATURES[suffix])
+    if suffix in (".webp", ".wav"):  # RIFF containers, told apart by their form type
+        return data[:4] == b"RIFF" and data[8:12] == (b"WEBP" if suffix == ".webp" else b"WAVE")
+    if suffix in (".mp4", ".m4a"):  # an ISO media file starts with its file-type box
+        return data[4:8] == b"ftyp"
+    if suffix == ".webm":  # an EBML header whose document type is webm
+        return data.startswith(b"\x1a\x45\xdf\xa3") and b"webm" in data[:64]
+    if suffix == ".mp3":  # ID3 tags, or straight away an MPEG audio frame (eleven set bits of frame sync)
+        return data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+    return False
+
+
+def _kind(data: bytes) -> str:
+    """What a file's content looks like, for a message."""
+    if data[:4] == b"RIFF":
+        return {b"WEBP": "WebP", b"WAVE": "WAV"}.get(data[8:12], "a RIFF file")
+    if data[4:8] == b"ftyp":
+        return "MP4"
+    return next((name for start, name in _KINDS.items() if data.lstrip().startswith(start)), "something else")
 
 
 def _svg_problem(data: bytes) -> str | None:

@@ -52,6 +52,7 @@ class Job:
     media_dir: Path
     namespace: str  # the deck's, for the notes' GUIDs
     tag: str  # the deck's, for the notes' tags and digests
+    vault: bool = False  # the deck's: notes that are not cards are skipped (see read.cards.parse_card)
 
 
 class Outcome(NamedTuple):
@@ -106,7 +107,7 @@ def process_file(job: Job, data: bytes, library: MediaLibrary, known_blocks: tup
     library.referenced = set()
     try:
         with time_limit(MAX_CARD_SECONDS):
-            source = parse_card(job.path, job.cards_dir, report, data)
+            source = parse_card(job.path, job.cards_dir, report, data, job.vault)
             rendered = render_card(source, library, report, known_blocks) if source is not None else None
     except CardTimeout:
         source = rendered = None
@@ -188,7 +189,8 @@ def _process_all(paths, cards_dir: Path, media_dir: Path, config: DeckConfig, st
             results[index] = result
             cache.record(relative, stat, key)
         else:
-            todo.append((index, Job(path, relative, cards_dir, media_dir, config.namespace, config.tag), stat))
+            todo.append((index, Job(path, relative, cards_dir, media_dir, config.namespace, config.tag, config.vault),
+                         stat))  # fmt: skip
     for (index, job, stat), outcome in zip(todo, _process(todo, state, jobs, progress, start_method), strict=True):
         results[index] = outcome.result
         if cache and outcome.key and outcome.result.rendered is not None:
@@ -212,7 +214,8 @@ def _to_plain(result: FileResult) -> tuple:
     """A cache entry of strings, numbers and tuples: it loads several times faster than objects."""
     source, card = result.source, result.rendered
     plain_source = (source.rel, source.id, source.id_line, source.tags, source.references, source.sections,
-                    source.question_line, source.answer_line, source.details_line)  # fmt: skip
+                    source.question_line, source.answer_line, source.details_line, source.reverse,
+                    source.type_answer)  # fmt: skip
     images = tuple((image.ref, image.line, image.name) for image in card.images)
     plain_card = (card.question, card.answer, card.cloze_text, card.cloze_numbers, card.reference, card.section, images,
                   card.code_blocks, card.guids, card.digests)  # fmt: skip
@@ -237,9 +240,11 @@ def _from_plain(plain: tuple, path: Path, library: MediaLibrary) -> FileResult |
         if media.name != name:
             return None
         images.append(ImageUse(ref, line, name, media.source))
-    rel, card_id, id_line, tags, references, sections, question_line, answer_line, details_line = plain_source
+    rel, card_id, id_line, tags, references, sections, question_line, answer_line, details_line, reverse, typed = (
+        plain_source
+    )
     source = SourceCard(path, rel, card_id, id_line, tags, references, sections,
-                        "", question_line, "", answer_line, "", details_line)  # fmt: skip
+                        "", question_line, "", answer_line, "", details_line, reverse, typed)  # fmt: skip
     question, answer, cloze_text, cloze_numbers, reference, section, _, code_blocks, guids, digests = plain_card
     card = RenderedCard(source, question, answer, cloze_text, cloze_numbers, reference, section, tuple(images),
                         code_blocks, guids, digests)  # fmt: skip
