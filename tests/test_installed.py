@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 from conftest import card, import_package, write_tree
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,17 +40,26 @@ def dists(tmp_path_factory) -> dict[str, Path]:
     return {"wheel": next(out.glob("*.whl")), "sdist": next(out.glob("*.tar.gz"))}
 
 
-def _requirements(distribution: str) -> set[str]:
-    """The distributions ``distribution`` needs to run (no extras), itself included, installed here."""
-    needed, todo = set(), [distribution]
+def _wheel_requirements(wheel: Path) -> list[str]:
+    """The Requires-Dist lines of the wheel's own metadata (not those of the checkout installed here)."""
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        text = archive.read(name).decode()
+    return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("Requires-Dist:")]
+
+
+def _requirements(wheel: Path) -> set[str]:
+    """The distributions the wheel needs to run (no extras), as installed here."""
+    needed, todo = set(), list(_wheel_requirements(wheel))
     while todo:
-        name = todo.pop()
+        requirement = Requirement(todo.pop())
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue  # an extra, or for another Python or platform
+        name = requirement.name
         if name.lower() in needed:
             continue
         needed.add(name.lower())
-        for requirement in metadata.requires(name) or []:
-            if "extra ==" not in requirement:
-                todo.append(re.match(r"[A-Za-z0-9._-]+", requirement).group())
+        todo.extend(metadata.requires(name) or [])
     return needed
 
 
@@ -61,7 +71,7 @@ def make_venv(folder: Path, wheel: Path) -> Path:
         subprocess.check_output([bin_dir / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                 text=True).strip()
     )  # fmt: skip
-    for name in _requirements("build_deck") - {"build-deck", "build_deck"}:
+    for name in _requirements(wheel):
         dist = metadata.distribution(name)
         for file in dist.files or []:
             source = Path(dist.locate_file(file))
