@@ -18,8 +18,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 from conftest import card, import_package, write_tree
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DATE_EPOCH = "1700000000"
