@@ -165,10 +165,10 @@ def parse_card(
 def with_card_types(card: SourceCard, reverse: bool, type_answer: bool) -> SourceCard:
     """The card with deck.yaml's settings applied: ``reverse`` where its front matter does not say, and
     no typed answer unless ``type_answer``."""
-    if card.reverse is None or (card.type_answer and not type_answer):
-        return card._replace(reverse=reverse if card.reverse is None else card.reverse,
-                             type_answer=card.type_answer if type_answer else "")  # fmt: skip
-    return card
+    wanted = (bool(reverse if card.reverse is None else card.reverse), card.type_answer if type_answer else "")
+    if wanted == (bool(card.reverse), card.type_answer):
+        return card  # the same cards (None and False both mean no reversed card): a build keeps its objects
+    return card._replace(reverse=wanted[0], type_answer=wanted[1])
 
 
 def _not_a_card(path: Path, lines: list[str]) -> str | None:
