@@ -344,6 +344,30 @@ def test_temporary_files_of_interrupted_builds_are_removed(project, tmp_path):
     assert not leftover.exists() and project.output.is_file()
 
 
+@pytest.mark.parametrize("fault", ["no temporary folder", "temporary folder full"])
+def test_a_collection_that_cannot_be_written_is_a_clear_error(project, tmp_path, monkeypatch, fault):
+    """A fresh collection is written in the system's temporary folder: when it cannot be, the build says so
+    (no traceback, exit 1) and writes nothing."""
+    import tempfile
+
+    from deckbuilder.package import collection
+
+    project.write(GOOD)
+    if fault == "no temporary folder":
+        (tmp_path / "not-a-folder").write_text("")
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "not-a-folder"))
+    else:
+
+        def full(*args):
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(collection, "_fill", full)
+    result = cli(project)
+    assert result.exit_code == 1, result.output
+    assert "build_deck: error: cannot write" in result.output and "Traceback" not in result.output
+    assert not project.output.parent.exists() or list(project.output.parent.iterdir()) == []
+
+
 # --- Hangs and tracebacks -----------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,27 @@ _INSERT_CARD = "INSERT INTO cards VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 def write_collection(decks: dict, notes: list[PackagedNote], times, model_times, css: str,
                      note_types: tuple[notetypes.NoteType, ...]) -> bytes:  # fmt: skip
-    """The collection database, written afresh (in memory: it goes straight into the zip)."""
+    """The collection database, written afresh, as bytes for the zip.
+
+    Written to a temporary file and read back, not made in memory: serialising an in-memory database
+    copies it, so a large deck's collection was held twice at the build's peak of memory."""
+    with tempfile.TemporaryDirectory(prefix="build-deck-") as folder:
+        path = Path(folder) / "collection.anki2"
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("PRAGMA journal_mode = OFF")  # nothing to roll back to
+            conn.execute("PRAGMA synchronous = OFF")  # read back at once, then removed
+            _fill(conn, decks, notes, times, model_times, css, note_types)
+        except sqlite3.OperationalError as exc:  # the temporary folder is full, say: reported as for the output
+            raise OSError(0, str(exc), str(path)) from exc
+        finally:
+            conn.close()
+        return path.read_bytes()
+
+
+def _fill(conn: sqlite3.Connection, decks: dict, notes: list[PackagedNote], times, model_times, css: str,
+          note_types: tuple[notetypes.NoteType, ...]) -> None:  # fmt: skip
+    """Genanki's schema and note types, then every note and card, in a fresh database."""
     import genanki
 
     stamp = max([*times.values(), *model_times.values()])
@@ -38,42 +59,37 @@ def write_collection(decks: dict, notes: list[PackagedNote], times, model_times,
     for deck in genanki_decks:
         for model in models:
             deck.add_model(model)
-    conn = _connect()
-    try:
-        # Large pages waste less space around notes of a few kB (a smaller file to write and compress).
-        conn.execute("PRAGMA page_size = 65536")
-        cursor = conn.cursor()
-        # Ids count up from the newest time in the deck: deterministic for unchanged sources.
-        ids = itertools.count(stamp * 1000)
-        genanki.Package(genanki_decks).write_to_db(cursor, stamp, ids)
-        # Indexes are built once after the rows are in, not updated row by row.
-        indexes = [sql for (sql,) in cursor.execute("SELECT sql FROM sqlite_schema WHERE type = 'index' AND sql")]
-        for (name,) in cursor.execute("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql").fetchall():
-            cursor.execute(f"DROP INDEX {name}")
-        deck_ids = {name: deck_id for name, (deck_id, _) in decks.items()}
-        # Ids as genanki gives them: each note's, then its cards'. Rows are made as they are
-        # inserted: a large deck's joined fields are tens of MB.
-        ids_of = [(next(ids), [next(ids) for _ in packaged.ords]) for packaged in notes]
-        note_rows = (_note_row(p, note_id, times[p.guid]) for p, (note_id, _) in zip(notes, ids_of, strict=True))
-        card_rows = (
-            _card_row(p, card_id, note_id, ord_, deck_ids, times)
-            for p, (note_id, card_ids) in zip(notes, ids_of, strict=True)
-            for card_id, ord_ in zip(card_ids, p.ords, strict=True)
-        )
-        # One statement per table (genanki executes one per row: seconds for a large deck).
-        cursor.executemany(_INSERT_NOTE, note_rows)
-        cursor.executemany(_INSERT_CARD, card_rows)
-        for sql in indexes:
-            cursor.execute(sql)
-        (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
-        stored = json.loads(models_json)
-        for mid, model in stored.items():
-            model["mod"] = model_times.get(int(mid), stamp)
-        cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
-        conn.commit()
-        return conn.serialize()
-    finally:
-        conn.close()
+    # Large pages waste less space around notes of a few kB (a smaller file to write and compress).
+    conn.execute("PRAGMA page_size = 65536")
+    cursor = conn.cursor()
+    # Ids count up from the newest time in the deck: deterministic for unchanged sources.
+    ids = itertools.count(stamp * 1000)
+    genanki.Package(genanki_decks).write_to_db(cursor, stamp, ids)
+    # Indexes are built once after the rows are in, not updated row by row.
+    indexes = [sql for (sql,) in cursor.execute("SELECT sql FROM sqlite_schema WHERE type = 'index' AND sql")]
+    for (name,) in cursor.execute("SELECT name FROM sqlite_schema WHERE type = 'index' AND sql").fetchall():
+        cursor.execute(f"DROP INDEX {name}")
+    deck_ids = {name: deck_id for name, (deck_id, _) in decks.items()}
+    # Ids as genanki gives them: each note's, then its cards'. Rows are made as they are
+    # inserted: a large deck's joined fields are tens of MB.
+    ids_of = [(next(ids), [next(ids) for _ in packaged.ords]) for packaged in notes]
+    note_rows = (_note_row(p, note_id, times[p.guid]) for p, (note_id, _) in zip(notes, ids_of, strict=True))
+    card_rows = (
+        _card_row(p, card_id, note_id, ord_, deck_ids, times)
+        for p, (note_id, card_ids) in zip(notes, ids_of, strict=True)
+        for card_id, ord_ in zip(card_ids, p.ords, strict=True)
+    )
+    # One statement per table (genanki executes one per row: seconds for a large deck).
+    cursor.executemany(_INSERT_NOTE, note_rows)
+    cursor.executemany(_INSERT_CARD, card_rows)
+    for sql in indexes:
+        cursor.execute(sql)
+    (models_json,) = cursor.execute("SELECT models FROM col").fetchone()
+    stored = json.loads(models_json)
+    for mid, model in stored.items():
+        model["mod"] = model_times.get(int(mid), stamp)
+    cursor.execute("UPDATE col SET models = ?", (json.dumps(stored, sort_keys=True),))
+    conn.commit()
 
 
 def patch_collection(
