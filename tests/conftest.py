@@ -137,6 +137,28 @@ def pytest_configure(config) -> None:
     config.add_cleanup(lambda: shutil.rmtree(session_cache, ignore_errors=True))
 
 
+@pytest.fixture
+def spy(monkeypatch):
+    """The names of the card files actually read and rendered (cache misses) in this process, in order."""
+    from deckbuilder.render import workers
+
+    calls = []
+    real = workers.process_file
+    monkeypatch.setattr(workers, "process_file", lambda job, *rest: calls.append(job.path.name) or real(job, *rest))
+    return calls
+
+
+@pytest.fixture(scope="session")
+def display(tmp_path_factory):
+    """An X display of Xvfb's for the real Anki desktop (tests/anki_desktop.py), one for the whole run."""
+    from anki_desktop import Xvfb, require_desktop
+
+    require_desktop()
+    server = Xvfb(tmp_path_factory.mktemp("xvfb") / "xvfb.log")
+    yield server.display
+    server.stop()
+
+
 @pytest.fixture(autouse=True)
 def render_cache(tmp_path: Path, monkeypatch) -> Path:
     """Each test gets its own render cache, away from the user's."""

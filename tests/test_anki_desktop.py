@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from anki_desktop import PHONE_WIDTH, AnkiDesktop, Xvfb, require_desktop
+from anki_desktop import PHONE_WIDTH, AnkiDesktop
 from click.testing import CliRunner
 
 from deckbuilder import BuildOptions, build
@@ -71,14 +71,6 @@ def build_with_cli(cards: Path, output: Path) -> str:
 
 
 # --- Anki ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def display(tmp_path_factory):
-    require_desktop()
-    server = Xvfb(tmp_path_factory.mktemp("xvfb") / "xvfb.log")
-    yield server.display
-    server.stop()
 
 
 def start_anki(base: Path, display: str, scale: float = 1):

@@ -20,15 +20,6 @@ MANY = {
 IMAGE_CARD = {"img.md": card("img", "Picture?", "![d](d.svg) and {{c1::a term}}")}
 
 
-@pytest.fixture
-def spy(monkeypatch):
-    """Counts files actually parsed and rendered (cache misses), in this process."""
-    calls = []
-    real = pipeline.process_file
-    monkeypatch.setattr(pipeline, "process_file", lambda job, *rest: calls.append(job.path.name) or real(job, *rest))
-    return calls
-
-
 @pytest.fixture(autouse=True)
 def fixed_time(monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from anki_desktop import AnkiDesktop, Xvfb, anki_entry_point, require_desktop
+from anki_desktop import AnkiDesktop, anki_entry_point
 from click.testing import CliRunner
 from conftest import card
 from served import WAIT, Served
@@ -74,14 +74,6 @@ def test_on_windows_open_starts_the_program_apkg_files_open_with(monkeypatch, tm
 
 
 # --- with the real Anki desktop -------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def display(tmp_path_factory):
-    require_desktop()
-    server = Xvfb(tmp_path_factory.mktemp("xvfb") / "xvfb.log")
-    yield server.display
-    server.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 
-import pytest
 from conftest import SVG, card
 
 from deckbuilder.builder import build
@@ -92,16 +91,7 @@ def test_a_session_builds_exactly_what_fresh_builds_build(project, tmp_path, mon
         assert session.previous_package(live.output) == read_previous(live.output), name
 
 
-@pytest.fixture
-def rendered(monkeypatch):
-    """The card files rendered (cache misses), by name."""
-    names = []
-    real = workers.process_file
-    monkeypatch.setattr(workers, "process_file", lambda job, *rest: names.append(job.path.name) or real(job, *rest))
-    return names
-
-
-def test_after_an_edit_only_the_edited_card_is_read_and_rendered(project, rendered, monkeypatch):
+def test_after_an_edit_only_the_edited_card_is_read_and_rendered(project, spy, monkeypatch):
     # Files are trusted (not read) once written two seconds before a build; here, once written before it.
     monkeypatch.setattr(cache, "TRUST_MARGIN_NS", 0)
     project.write({f"c{i}.md": card(f"c{i}", f"Q{i}?", f"A {{{{c1::{i}}}}}") for i in range(20)})
@@ -110,11 +100,11 @@ def test_after_an_edit_only_the_edited_card_is_read_and_rendered(project, render
     read = []
     real_read = workers.read_bytes
     monkeypatch.setattr(workers, "read_bytes", lambda path, report: read.append(path.name) or real_read(path, report))
-    rendered.clear()
+    spy.clear()
     session.touch(edit(project, "c7.md", card("c7", "Q7?", "Edited {{c1::7}}")))
     result = build(project.options(jobs=1), session=session)
     assert result.changes.changed == ("c7",)
-    assert rendered == read == ["c7.md"]
+    assert spy == read == ["c7.md"]
 
 
 def test_a_card_saved_twice_in_quick_succession_is_read_again_even_unannounced(project):
