@@ -254,10 +254,18 @@ SHOWN = """(token => {
 })(%s)"""
 
 
+def has_script():
+    try:
+        return js("typeof _showQuestion === 'function'", timeout=5)
+    except NoReply:
+        return False
+
+
 def wait_shown(step, what):
     """Wait until the reviewer's latest card is on screen. Now and then the first update
-    after the reviewer's page loads is lost (a blank page, no card class on the body):
-    then show the card again (``step``), up to twice."""
+    after the reviewer's page loads is lost (a blank page, no card class on the body), or the
+    page comes without its script (reviewer.js: "_showQuestion is not defined" in the log):
+    then load the page again if it has no script, and show the card again (``step``), up to twice."""
     for attempt in range(3):
         try:
             return wait_js(SHOWN % json.dumps(shown_token), timeout=10, what=what)
@@ -265,6 +273,9 @@ def wait_shown(step, what):
             if attempt == 2:
                 raise
             print(f"build_deck harness: {what} did not show; showing it again")
+            if not has_script():
+                mw.reviewer._initWeb()
+                wait_js("typeof _showQuestion === 'function'", timeout=10, what="the reviewer's script")
             step()
 
 
